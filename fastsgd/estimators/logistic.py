@@ -1,0 +1,189 @@
+"""LogisticRegression: per-sample SGD on the cross-entropy loss (handout section 39.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit
+
+from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.kernels import logistic_epoch
+
+
+class LogisticRegression(SGDClassifierBase):
+    """Logistic regression trained by per-sample stochastic gradient descent.
+
+    Each epoch visits the samples once (in a fresh random order when ``shuffle``) and applies
+
+        w <- w + eta0 * x * (y - s(w . x + b)),    b <- b + eta0 * (y - s(w . x + b))
+
+    which is SGD on the cross-entropy loss. With ``fit_intercept=False``, ``shuffle=False`` and
+    ``max_iter=1`` one fit is exactly the handout's update, sample by sample. More than two
+    classes are trained one-vs-rest, all classes in the same pass over the data.
+
+    The parameters keep the meaning they have in ``sklearn.linear_model.SGDClassifier``
+    (``loss='log_loss', penalty=None``); with the same settings both compute the same model.
+
+    Parameters
+    ----------
+    eta0 : float, default=0.01
+        The learning rate.
+    learning_rate : {'constant'}, default='constant'
+        The schedule; only a constant rate for now.
+    max_iter : int, default=1000
+        The most epochs ``fit`` runs.
+    tol : float or None, default=1e-3
+        ``fit`` stops once the epoch's mean loss has failed ``n_iter_no_change`` epochs in a row to
+        fall below the best so far minus ``tol`` (SGDClassifier's rule). None: run max_iter epochs.
+    n_iter_no_change : int, default=5
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch. X itself is never reordered.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling.
+    fit_intercept : bool, default=True
+    warm_start : bool, default=False
+        ``fit`` starts from the current weights instead of zeros.
+    verbose : int, default=0
+        Show a tqdm progress bar with the epoch and the running loss.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
+        In the dtype of the training data (float32 or float64).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray, when X has string column names
+    n_iter_ : int
+        Epochs run by the last fit, or 1 after partial_fit.
+    t_ : float
+        Samples seen, plus one (SGDClassifier's convention).
+    loss_curve_ : list of float
+        Each epoch's mean progressive log-loss (every sample's loss taken just before its own
+        update); for more than two classes, the mean over the one-vs-rest models.
+    """
+
+    def __init__(
+        self,
+        *,
+        eta0: float = 0.01,
+        learning_rate: str = "constant",
+        max_iter: int = 1000,
+        tol: float | None = 1e-3,
+        n_iter_no_change: int = 5,
+        shuffle: bool = True,
+        random_state=None,
+        fit_intercept: bool = True,
+        warm_start: bool = False,
+        verbose: int = 0,
+    ):
+        self.eta0 = eta0
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        coef_init: ArrayLike | None = None,
+        intercept_init: ArrayLike | None = None,
+    ) -> LogisticRegression:
+        """Train for up to ``max_iter`` epochs, from zeros, the given init or (warm_start) the
+        current weights."""
+        init = None
+        if coef_init is not None or intercept_init is not None:
+            init = {"coef": coef_init, "intercept": intercept_init}
+        return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
+
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None
+    ) -> LogisticRegression:
+        """Run one epoch over (X, y), continuing from the current weights.
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
+
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        scores = self._predict_scores(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes).
+
+        Two classes: [1 - s(z), s(z)]. More classes: the one-vs-rest sigmoids, normalised to
+        sum to one (as SGDClassifier does).
+        """
+        prob = expit(self._predict_scores(X))
+        if prob.shape[1] == 1:
+            return np.hstack([1.0 - prob, prob])
+        total = prob.sum(axis=1, keepdims=True)
+        uniform = total == 0.0
+        prob = np.where(uniform, 1.0 / prob.shape[1], prob)
+        return prob / np.where(uniform, 1.0, total)
+
+    # -- hooks for the base class -------------------------------------------------------------
+
+    def _predict_scores(self, X):
+        X = self._validate_predict_data(X)
+        return X @ self.coef_.T + self.intercept_
+
+    @staticmethod
+    def _n_outputs(n_classes):
+        return 1 if n_classes == 2 else n_classes
+
+    def _init_params(self, n_features, n_classes, dtype, rng, init):
+        n_models = self._n_outputs(n_classes)
+        coef = np.zeros((n_models, n_features), dtype=dtype)
+        intercept = np.zeros(n_models, dtype=dtype)
+        if init.get("coef") is not None:
+            given = np.asarray(init["coef"], dtype=dtype)
+            if given.shape not in {(n_models, n_features), (n_features,) * (n_models == 1)}:
+                raise ValueError(
+                    f"coef_init has shape {given.shape}; expected ({n_models}, {n_features})"
+                    + (f" or ({n_features},)" if n_models == 1 else "")
+                )
+            coef[...] = given.reshape(n_models, n_features)
+        if init.get("intercept") is not None:
+            given = np.asarray(init["intercept"], dtype=dtype)
+            if given.size != n_models or given.ndim > 1:
+                raise ValueError(
+                    f"intercept_init has shape {given.shape}; expected ({n_models},)"
+                )
+            intercept[...] = given.reshape(n_models)
+        for name, value in (("coef_init", coef), ("intercept_init", intercept)):
+            if not np.isfinite(value).all():
+                raise ValueError(f"{name} contains NaN or infinity.")
+        return [coef, intercept]
+
+    def _get_params_arrays(self):
+        return [self.coef_, self.intercept_]
+
+    def _set_params_arrays(self, params):
+        self.coef_, self.intercept_ = params
+
+    def _run_kernel(self, X, codes, order, params, eta):
+        coef, intercept = params
+        n_models = coef.shape[0]
+        positive_class = np.arange(n_models) if n_models > 1 else np.ones(1, dtype=np.int64)
+        loss = logistic_epoch(
+            X,
+            codes,
+            order,
+            coef,
+            intercept,
+            np.full(n_models, eta),
+            positive_class,
+            self.fit_intercept,
+        )
+        return float(loss.mean())
