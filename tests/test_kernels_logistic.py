@@ -99,7 +99,9 @@ def test_one_vs_rest_block_equals_separate_models():
     block_loss = logistic_epoch(X, y, np.arange(200), *block, eta, pc, True)
     for m in range(3):
         single = coef[m : m + 1].copy(), intercept[m : m + 1].copy()
-        single_loss = logistic_epoch(X, y, np.arange(200), *single, eta[m : m + 1], pc[m : m + 1], True)
+        single_loss = logistic_epoch(
+            X, y, np.arange(200), *single, eta[m : m + 1], pc[m : m + 1], True
+        )
         np.testing.assert_array_equal(single[0][0], block[0][m])
         np.testing.assert_array_equal(single_loss[0], block_loss[m])
 
@@ -200,7 +202,7 @@ def test_kernels_are_callable_from_user_njit_code():
     rng = np.random.default_rng(6)
     X = rng.standard_normal((300, 3))
     y = (X[:, 0] > 0).astype(np.int64)
-    coef, intercept, last = train(X, y, 20)
+    coef, _, last = train(X, y, 20)
     assert last[0] < 0.2
     assert coef[0, 0] > 1.0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -32,22 +33,25 @@ DENSE_LABEL_RANGE = 4
 
 
 def encode_labels(y, classes=None):
-    """Return ``(classes, codes)``: the sorted distinct labels and y as int64 indices into them.
+    """Return ``(classes, codes)``: the sorted distinct labels and y as integer indices into them.
 
-    With ``classes`` given (partial_fit), every label must be one of them.
+    With ``classes`` given (partial_fit), every label must be one of them. Integer labels that
+    already are 0..C-1 are returned as they are (the kernels only read them).
     """
-    if classes is None and y.dtype.kind in "biu" and y.size:
+    if classes is None and y.dtype.kind in "iu" and y.size:
         low, high = int(y.min()), int(y.max())
         if high - low <= DENSE_LABEL_RANGE * y.size:
-            shifted = y.astype(np.int64) - low
+            shifted = (y if low == 0 else y - low).astype(np.intp, copy=False)
             present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
-            lookup = np.zeros(high - low + 1, dtype=np.int64)
+            if low == 0 and present.size == high + 1:
+                return present.astype(y.dtype), y
+            lookup = np.zeros(high - low + 1, dtype=np.intp)
             lookup[present] = np.arange(present.size)
             return (present + low).astype(y.dtype), lookup[shifted]
     if classes is None:
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
-        return classes, codes.astype(np.int64, copy=False)
+        return classes, codes.reshape(-1)
     codes = np.searchsorted(classes, y)
     codes[codes == classes.size] = 0
     unknown = classes[codes] != y
@@ -56,7 +60,7 @@ def encode_labels(y, classes=None):
             f"y contains labels {np.unique(y[unknown]).tolist()!r} that are not in "
             f"classes {classes.tolist()!r} given at the first call to partial_fit"
         )
-    return classes, codes.astype(np.int64, copy=False)
+    return classes, codes
 
 
 class SGDClassifierBase(ClassifierMixin, BaseEstimator):
@@ -71,7 +75,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
       visiting order), updating ``params`` in place and returning the chunk's mean loss.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"constant"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -104,9 +108,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=False, dtype=[np.float64, np.float32]
-        )
+        X = validate_data(self, X, reset=False, accept_sparse=False, dtype=[np.float64, np.float32])
         return X
 
     # -- training -----------------------------------------------------------------------------

@@ -157,9 +157,7 @@ class LogisticRegression(SGDClassifierBase):
         if init.get("intercept") is not None:
             given = np.asarray(init["intercept"], dtype=dtype)
             if given.size != n_models or given.ndim > 1:
-                raise ValueError(
-                    f"intercept_init has shape {given.shape}; expected ({n_models},)"
-                )
+                raise ValueError(f"intercept_init has shape {given.shape}; expected ({n_models},)")
             intercept[...] = given.reshape(n_models)
         for name, value in (("coef_init", coef), ("intercept_init", intercept)):
             if not np.isfinite(value).all():

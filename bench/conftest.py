@@ -1,0 +1,67 @@
+"""Shared data and the ratio report for the pytest-benchmark suites.
+
+Every figure in the closing report is taken in the same run, so ratios are comparable even on
+a noisy shared machine. Rows of one group share one dataset; the NumPy reference runs on a
+subsample and is compared per sample.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+N_SAMPLES = int(os.environ.get("FASTSGD_BENCH_N", 1_000_000))
+ROUNDS = int(os.environ.get("FASTSGD_BENCH_ROUNDS", 3))
+
+_results: dict[str, dict[str, float]] = {}
+_data_cache: dict[tuple, tuple] = {}
+
+
+def synthetic_logistic(n, k, dtype, seed=0):
+    """A well-posed binary problem: labels from a noisy linear model. One dataset is kept alive."""
+    key = (n, k, np.dtype(dtype).name, seed)
+    if key not in _data_cache:
+        _data_cache.clear()
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((n, k), dtype=dtype)
+        w = rng.standard_normal(k).astype(dtype) / np.sqrt(k)
+        y = ((X @ w) + rng.standard_normal(n, dtype=dtype) > 0).astype(np.int64)
+        _data_cache[key] = (X, y)
+    return _data_cache[key]
+
+
+@pytest.fixture
+def record():
+    """record(benchmark, group, name, samples): remember the median seconds per sample."""
+
+    def _record(benchmark, group, name, samples):
+        stats = getattr(benchmark, "stats", None)
+        if stats is None:  # --benchmark-disable: a smoke run, nothing measured
+            return
+        _results.setdefault(group, {})[name] = stats.stats.median / samples
+
+    return _record
+
+
+RATIOS = [
+    # (label, numerator row, denominator row): how many times faster the first is
+    ("fit vs SGDClassifier fit (x faster)", "sklearn-fit", "fastsgd-fit"),
+    ("shuffled fit vs SGDClassifier (x faster)", "sklearn-fit-shuffled", "fastsgd-fit-shuffled"),
+    ("kernel vs NumPy reference (x faster)", "numpy-reference", "fastsgd-kernel"),
+    ("kernel / streaming floor (x slower)", "fastsgd-kernel", "streaming-floor"),
+    ("fit / streaming floor (x slower)", "fastsgd-fit", "streaming-floor"),
+]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _results:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("fastsgd ratios (median times, all taken in this run)")
+    for group, rows in _results.items():
+        write(f"{group}")
+        for name, seconds in sorted(rows.items()):
+            write(f"    {name:24s} {seconds * 1e9:12.1f} ns/sample")
+        for label, top, bottom in RATIOS:
+            if top in rows and bottom in rows:
+                write(f"    {label:42s} {rows[top] / rows[bottom]:8.2f}")
