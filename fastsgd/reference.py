@@ -42,3 +42,98 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
         if fit_intercept:
             intercept += step
     return loss_sum / max(len(order), 1)
+
+
+# -- the two-layer net (handout 39.2) ----------------------------------------------------------
+
+ACTIVATIONS = ("logistic", "tanh", "relu")  # codes 0, 1, 2, as in fastsgd.kernels
+LOSSES = ("log_loss", "squared_error")  # codes 0, 1
+
+
+def activate(z, kind):
+    name = ACTIVATIONS[kind]
+    if name == "logistic":
+        return sigmoid(z).astype(z.dtype)
+    if name == "tanh":
+        return np.tanh(z)
+    return np.maximum(z, 0)
+
+
+def activation_slope(z, a, kind):
+    name = ACTIVATIONS[kind]
+    if name == "logistic":
+        return a * (1 - a)
+    if name == "tanh":
+        return 1 - a * a
+    return (z > 0).astype(z.dtype)
+
+
+def net_forward(X, W1t, b1, W2, b2, activation):
+    """Return (z1, a1, z2, a2) for the rows of X; a2 is the sigmoid or softmax output.
+
+    W1t is the first layer as (H, k), one row per hidden unit (the kernels' layout).
+    """
+    z1 = X @ W1t.T + b1
+    a1 = activate(z1, activation)
+    z2 = a1 @ W2 + b2
+    if W2.shape[1] == 1:
+        a2 = sigmoid(z2).astype(z2.dtype)
+    else:
+        shifted = z2 - z2.max(axis=1, keepdims=True)
+        a2 = np.exp(shifted)
+        a2 /= a2.sum(axis=1, keepdims=True)
+    return z1, a1, z2, a2
+
+
+def net_targets(labels, n_out):
+    """Target matrix: a 0/1 column for one output, one-hot rows for a softmax."""
+    if n_out == 1:
+        return (labels == 1).astype(np.float64)[:, None]
+    return (labels[:, None] == np.arange(n_out)[None, :]).astype(np.float64)
+
+
+def net_loss_and_delta(z2, a2, target, loss):
+    """Per-sample losses and dLoss/dz2 for the sigmoid or softmax output."""
+    err = a2 - target
+    if LOSSES[loss] == "log_loss":
+        if a2.shape[1] == 1:
+            losses = logistic_loss(z2[:, 0], target[:, 0] == 1)
+        else:
+            top = z2.max(axis=1)
+            log_total = top + np.log(np.exp(z2 - top[:, None]).sum(axis=1))
+            losses = log_total - (z2 * target).sum(axis=1)
+        return losses, err
+    losses = 0.5 * (err**2).sum(axis=1)
+    if a2.shape[1] == 1:
+        return losses, err * a2 * (1 - a2)
+    inner = (a2 * err).sum(axis=1, keepdims=True)
+    return losses, a2 * (err - inner)
+
+
+def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+    """One epoch of the two-layer net, per batch of ``batch_size`` visits (1: per sample).
+
+    Same arguments and meaning as fastsgd.kernels.net_epoch; updates the weights in place and
+    returns the mean progressive loss. Gradients are averaged over each batch, all from the same
+    forward pass.
+    """
+    dtype = W1t.dtype.type
+    loss_sum = 0.0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        xb = X[rows]
+        z1, a1, z2, a2 = net_forward(xb, W1t, b1 if fit_intercept else 0, W2,
+                                     b2 if fit_intercept else 0, activation)  # fmt: skip
+        target = net_targets(y[rows], W2.shape[1])
+        losses, d2 = net_loss_and_delta(z2.astype(np.float64), a2.astype(np.float64), target, loss)
+        loss_sum += losses.sum()
+        d2 = d2.astype(W1t.dtype)
+        d1 = (d2 @ W2.T) * activation_slope(z1, a1, activation)
+        scale = dtype(eta / len(rows))
+        grad_W2, grad_W1t = a1.T @ d2, d1.T @ xb
+        W2 -= scale * grad_W2
+        W1t -= scale * grad_W1t
+        if fit_intercept:
+            b2 -= scale * d2.sum(axis=0)
+            b1 -= scale * d1.sum(axis=0)
+    return loss_sum / max(len(order), 1)

@@ -1,6 +1,7 @@
-"""The kernels allocate nothing per sample: the count of NRT allocations per call does not grow
-with the number of samples visited. Numba counts allocations only when NUMBA_NRT_STATS=1 is set
-before it is imported, so the measurement runs in a fresh interpreter."""
+"""The kernels allocate nothing per sample (the net's mini-batch path nothing per batch): the
+count of NRT allocations per call does not grow with the number of samples visited. Numba counts
+allocations only when NUMBA_NRT_STATS=1 is set before it is imported, so the measurement runs in
+a fresh interpreter."""
 
 import json
 import os
@@ -11,7 +12,7 @@ PROBE = r"""
 import json
 import numpy as np
 from numba.core.runtime import rtsys
-from fastsgd.kernels import logistic_epoch
+from fastsgd.kernels import logistic_epoch, net_epoch
 
 rng = np.random.default_rng(0)
 counts = {}
@@ -28,6 +29,17 @@ for n in (10, 5000):
             logistic_epoch(*args)
             after = rtsys.get_allocation_stats().alloc
             counts[f"{n}-{np.dtype(dtype).name}-{n_models}"] = after - before
+        for batch_size in (1, 4):
+            X = rng.standard_normal((n, 5)).astype(dtype)
+            y = rng.integers(0, 3, n)
+            params = (np.ones((6, 5), dtype), np.ones(6, dtype), np.ones((6, 3), dtype),
+                      np.ones(3, dtype))
+            args = (X, y, rng.permutation(n), *params, 0.01, 1, 0, True, batch_size)
+            net_epoch(*args)
+            before = rtsys.get_allocation_stats().alloc
+            net_epoch(*args)
+            after = rtsys.get_allocation_stats().alloc
+            counts[f"{n}-{np.dtype(dtype).name}-net{batch_size}"] = after - before
 print(json.dumps(counts))
 """
 

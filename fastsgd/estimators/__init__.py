@@ -1,5 +1,6 @@
 """scikit-learn estimators over the compiled kernels."""
 
 from fastsgd.estimators.logistic import LogisticRegression
+from fastsgd.estimators.net import TwoLayerNet
 
-__all__ = ["LogisticRegression"]
+__all__ = ["LogisticRegression", "TwoLayerNet"]

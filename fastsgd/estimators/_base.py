@@ -73,7 +73,12 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
       attributes as that list.
     - ``_run_kernel(X, codes, order, params, eta)``: one kernel call over ``order`` (a chunk of the
       visiting order), updating ``params`` in place and returning the chunk's mean loss.
+    - ``_work_per_sample(n_features, n_classes)``: multiply-adds per sample, to size the chunks.
+    and may set ``_samples_per_step`` (a chunk is a whole number of steps) and ``_t_start``.
     """
+
+    _samples_per_step = 1
+    _t_start = 1.0  # SGDClassifier counts t_ from 1
 
     _parameter_constraints: ClassVar[dict] = {
         "eta0": [Interval(Real, 0, None, closed="neither")],
@@ -153,12 +158,14 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             loss_curve = list(self.loss_curve_)
         else:
             params = self._init_params(X.shape[1], classes.size, X.dtype, rng, init or {})
-            t = 1.0
+            t = self._t_start
             loss_curve = []
 
         n_samples = X.shape[0]
         order = np.arange(n_samples, dtype=np.int64)
-        chunk = max(1, CHUNK_ELEMENTS // max(1, X.shape[1] * self._n_outputs(classes.size)))
+        step = self._samples_per_step
+        work = max(1, self._work_per_sample(X.shape[1], classes.size))
+        chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
         best_loss, no_improvement = np.inf, 0
         n_iter = 0
         with tqdm(

@@ -142,6 +142,9 @@ class LogisticRegression(SGDClassifierBase):
     def _n_outputs(n_classes):
         return 1 if n_classes == 2 else n_classes
 
+    def _work_per_sample(self, n_features, n_classes):
+        return n_features * self._n_outputs(n_classes)
+
     def _init_params(self, n_features, n_classes, dtype, rng, init):
         n_models = self._n_outputs(n_classes)
         coef = np.zeros((n_models, n_features), dtype=dtype)

@@ -6,20 +6,46 @@ arrays get their own specialisation instead of a copy.
 """
 
 from fastsgd.kernels._math import (
+    ACTIVATIONS,
+    LOG_LOSS,
+    LOGISTIC,
+    LOSSES,
+    RELU,
+    SQUARED_ERROR,
+    TANH,
+    activate,
+    activation_slope,
     log1pexp,
     logistic_loss,
     logistic_residual,
     logistic_terms,
+    output_layer,
     sigmoid,
+    sigmoid_pair,
+    tanh,
 )
 from fastsgd.kernels.logistic import logistic_epoch, streaming_floor
+from fastsgd.kernels.net import net_epoch
 
 __all__ = [
+    "ACTIVATIONS",
+    "LOGISTIC",
+    "LOG_LOSS",
+    "LOSSES",
+    "RELU",
+    "SQUARED_ERROR",
+    "TANH",
+    "activate",
+    "activation_slope",
     "log1pexp",
     "logistic_epoch",
     "logistic_loss",
     "logistic_residual",
     "logistic_terms",
+    "net_epoch",
+    "output_layer",
     "sigmoid",
+    "sigmoid_pair",
     "streaming_floor",
+    "tanh",
 ]

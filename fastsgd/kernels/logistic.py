@@ -39,15 +39,9 @@ import math
 import numpy as np
 from numba import njit
 
+from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_axpy_dot
 from fastsgd.kernels._math import logistic_terms
 from fastsgd.kernels._memory import prefetch_row
-
-# Reassociation lets LLVM vectorise the dot-product reductions (without it the epoch at k=100 is
-# about 2.7x the streaming floor instead of 2x; see bench/); contraction allows FMA. Both change
-# rounding order only: NaN and inf still propagate (no 'nnan'/'ninf'), which the estimators rely
-# on to detect bad input and divergence after an epoch. Only these vector loops get the flags; the
-# scalar loss math in _math does not.
-VECTOR_FASTMATH = {"reassoc", "contract"}
 
 # The loss sums log(1 + tail) as the log of a running product, taken every LOSS_FLUSH visits:
 # one log per 512 samples instead of one log1p per sample (log1p costs ~10 ns here, a quarter of
@@ -62,23 +56,6 @@ LOSS_FLUSH = 512
 # (k=1000 float32). 8 KiB ahead measured ~10% faster than 4 rows ahead at k=100 float64.
 PREFETCH_BYTES = 8192
 PREFETCH_MAX_ROW_BYTES = 2048
-
-
-@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
-def dense_axpy_dot(step, X, row, W, m, next_row, zero):
-    """W[m] += step * X[row], then return W[m] . X[next_row], in one pass over W[m].
-
-    Fusing the update of one sample with the forward read of the next halves the passes over the
-    weights and shortens the chain of dependent work per sample (measured ~15% at k=100).
-    With step = 0 it is a plain dot product. Indexing (rather than passing row views) keeps
-    reference counting out of the loop. The dot is accumulated in the type of ``zero``.
-    """
-    acc = zero
-    for j in range(X.shape[1]):
-        w = W[m, j] + step * X[row, j]
-        W[m, j] = w
-        acc += w * X[next_row, j]
-    return acc
 
 
 @njit(cache=True, nogil=True)

@@ -1,0 +1,225 @@
+"""TwoLayerNet: a one-hidden-layer net trained by SGD (handout section 39.2)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit, softmax
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.kernels import ACTIVATIONS, LOSSES, net_epoch
+
+
+class TwoLayerNet(SGDClassifierBase):
+    """A two-layer net (one hidden layer) trained by per-sample or mini-batch SGD.
+
+    Forward: ``z1 = x W1 + b1, a1 = g1(z1), z2 = a1 W2 + b2, a2 = g2(z2)`` with g1 the hidden
+    activation, and g2 one sigmoid unit for two classes (the handout's net) or a softmax over the
+    classes. Backward by the chain rule; every weight is updated from the same forward pass. With
+    ``n_hidden=1, activation='logistic', loss='squared_error', fit_intercept=False`` and one
+    feature it is exactly the handout's net, and one step applies 39.2 (f).
+
+    Parameters
+    ----------
+    n_hidden : int, default=32
+        H, the width of the hidden layer.
+    activation : {'logistic', 'tanh', 'relu'}, default='relu'
+    loss : {'log_loss', 'squared_error'}, default='log_loss'
+        Cross-entropy, or 1/2 (a2 - y)^2 summed over the outputs (the handout's 39.2 d).
+    eta0 : float, default=0.01
+        The learning rate.
+    learning_rate : {'constant'}, default='constant'
+    max_iter : int, default=200
+    tol : float or None, default=1e-4
+        Stop once the epoch's mean loss has failed ``n_iter_no_change`` epochs in a row to fall
+        below the best so far minus ``tol``. None: run max_iter epochs.
+    n_iter_no_change : int, default=10
+    batch_size : int, default=1
+        1 is per-sample SGD (one fused compiled loop). Larger averages the gradient over each
+        batch and takes one step per batch, with BLAS-3 products.
+    shuffle : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Glorot initialisation (as MLPClassifier draws it) and the shuffling.
+    fit_intercept : bool, default=True
+        Use the biases b1, b2.
+    warm_start : bool, default=False
+    verbose : int, default=0
+        Show a tqdm progress bar with the epoch and the running loss.
+
+    Attributes
+    ----------
+    coefs_ : list of two arrays, [W1 of shape (n_features, n_hidden), W2 of shape (n_hidden,
+        n_outputs)], n_outputs = 1 for two classes, else n_classes. W1 is a transposed view of the
+        (n_hidden, n_features) array the kernel updates, one row per hidden unit.
+    intercepts_ : list of two arrays, [b1 of shape (n_hidden,), b2 of shape (n_outputs,)]
+    classes_, n_features_in_, n_iter_, loss_curve_
+    t_ : int
+        Training samples seen (MLPClassifier's convention).
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **SGDClassifierBase._parameter_constraints,
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions(set(LOSSES))],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+    _t_start = 0
+
+    def __init__(
+        self,
+        *,
+        n_hidden: int = 32,
+        activation: str = "relu",
+        loss: str = "log_loss",
+        eta0: float = 0.01,
+        learning_rate: str = "constant",
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        random_state=None,
+        fit_intercept: bool = True,
+        warm_start: bool = False,
+        verbose: int = 0,
+    ):
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.loss = loss
+        self.eta0 = eta0
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        coefs_init: list[ArrayLike] | None = None,
+        intercepts_init: list[ArrayLike] | None = None,
+    ) -> TwoLayerNet:
+        """Train for up to ``max_iter`` epochs from a Glorot initialisation, the given init or
+        (warm_start) the current weights."""
+        init = None
+        if coefs_init is not None or intercepts_init is not None:
+            init = {"coefs": coefs_init, "intercepts": intercepts_init}
+        return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
+
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None
+    ) -> TwoLayerNet:
+        """Run one epoch over (X, y), continuing from the current weights.
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes)."""
+        z2 = self._predict_scores(X)
+        if z2.shape[1] == 1:
+            p = expit(z2)
+            return np.hstack([1.0 - p, p])
+        return softmax(z2, axis=1)
+
+    # -- hooks for the base class -------------------------------------------------------------
+
+    @property
+    def _samples_per_step(self):
+        return self.batch_size
+
+    @staticmethod
+    def _n_outputs(n_classes):
+        return 1 if n_classes == 2 else n_classes
+
+    def _work_per_sample(self, n_features, n_classes):
+        return n_features * self.n_hidden
+
+    def _predict_scores(self, X):
+        X = self._validate_predict_data(X)
+        W1, W2 = self.coefs_
+        b1, b2 = self.intercepts_
+        z1 = X @ W1 + b1
+        if self.activation == "logistic":
+            a1 = expit(z1)
+        elif self.activation == "tanh":
+            a1 = np.tanh(z1)
+        else:
+            a1 = np.maximum(z1, 0)
+        return a1 @ W2 + b2
+
+    def _init_params(self, n_features, n_classes, dtype, rng, init):
+        n_out = self._n_outputs(n_classes)
+        shapes = [(n_features, self.n_hidden), (self.n_hidden, n_out)]
+        # MLPClassifier's Glorot uniform initialisation, drawn in the same order.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        coefs, intercepts = [], []
+        for fan_in, fan_out in shapes:
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(rng.uniform(-bound, bound, fan_out))
+        if not self.fit_intercept:
+            intercepts = [np.zeros_like(b) for b in intercepts]
+        for name, given, target in (
+            ("coefs_init", init.get("coefs"), coefs),
+            ("intercepts_init", init.get("intercepts"), intercepts),
+        ):
+            if given is None:
+                continue
+            if len(given) != 2:
+                raise ValueError(f"{name} must be a list of two arrays, got {len(given)}")
+            for layer, (value, default) in enumerate(zip(given, target, strict=True)):
+                value = np.asarray(value, dtype=np.float64)
+                if value.shape != default.shape:
+                    raise ValueError(
+                        f"{name}[{layer}] has shape {value.shape}; expected {default.shape}"
+                    )
+                if not np.isfinite(value).all():
+                    raise ValueError(f"{name}[{layer}] contains NaN or infinity.")
+                target[layer] = value
+        W1t = np.ascontiguousarray(coefs[0].T, dtype=dtype)
+        return [
+            W1t,
+            intercepts[0].astype(dtype),
+            np.ascontiguousarray(coefs[1], dtype=dtype),
+            intercepts[1].astype(dtype),
+        ]
+
+    def _get_params_arrays(self):
+        W1, W2 = self.coefs_
+        b1, b2 = self.intercepts_
+        return [np.ascontiguousarray(W1.T), b1, W2, b2]
+
+    def _set_params_arrays(self, params):
+        W1t, b1, W2, b2 = params
+        self.coefs_ = [W1t.T, W2]
+        self.intercepts_ = [b1, b2]
+
+    def _run_kernel(self, X, codes, order, params, eta):
+        return float(
+            net_epoch(
+                X,
+                codes,
+                order,
+                *params,
+                eta,
+                ACTIVATIONS.index(self.activation),
+                LOSSES.index(self.loss),
+                self.fit_intercept,
+                self.batch_size,
+            )
+        )

@@ -1,0 +1,165 @@
+"""fastsgd.TwoLayerNet as a scikit-learn estimator.
+
+Its oracle is scikit-learn's MLPClassifier with one hidden layer and plain SGD
+(solver='sgd', momentum=0, alpha=0, learning_rate='constant', shuffle=False), which computes the
+same batch-averaged update from the same forward pass:
+
+    deltas[-1] = a2 - y;  deltas[0] = (deltas[-1] @ W2.T) * g'(a1)
+    W -= lr * (a.T @ delta) / batch;  b -= lr * mean(delta)
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fastsgd import LogisticRegression, TwoLayerNet
+
+
+def make_data(seed=0, n=200, k=5, n_classes=2):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, k))
+    y = rng.integers(0, n_classes, n)
+    return X + 1.5 * rng.standard_normal((n_classes, k))[y], y
+
+
+@parametrize_with_checks(
+    [
+        TwoLayerNet(),
+        TwoLayerNet(activation="tanh", loss="squared_error", batch_size=8, n_hidden=7),
+    ],
+    expected_failed_checks=lambda est: {},
+)
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_matches_mlpclassifier_sgd(activation, n_classes, batch_size):
+    X, y = make_data(n_classes=n_classes)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(6,), activation=activation, solver="sgd", momentum=0.0,
+        nesterovs_momentum=False, alpha=0.0, learning_rate="constant", learning_rate_init=0.05,
+        batch_size=batch_size, shuffle=False, random_state=0, max_iter=1,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.partial_fit(X, y, classes=np.unique(y))  # initialise and take one epoch
+    start = ([c.copy() for c in mlp.coefs_], [b.copy() for b in mlp.intercepts_])
+    mlp.partial_fit(X, y)
+    net = TwoLayerNet(
+        n_hidden=6, activation=activation, eta0=0.05, batch_size=batch_size, shuffle=False,
+        max_iter=1, tol=None,
+    ).fit(X, y, coefs_init=start[0], intercepts_init=start[1])  # fmt: skip
+    pairs = zip(net.coefs_ + net.intercepts_, mlp.coefs_ + mlp.intercepts_, strict=True)
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.predict_proba(X), mlp.predict_proba(X), atol=1e-10)
+
+
+def test_attributes_layout_and_dtype():
+    X, y = make_data(n_classes=3)
+    net = TwoLayerNet(n_hidden=7, random_state=0, max_iter=3, tol=None).fit(X.astype(np.float32), y)
+    assert [c.shape for c in net.coefs_] == [(5, 7), (7, 3)]
+    assert [b.shape for b in net.intercepts_] == [(7,), (3,)]
+    assert all(a.dtype == np.float32 for a in net.coefs_ + net.intercepts_)
+    assert net.n_iter_ == 3 and len(net.loss_curve_) == 3 and net.t_ == 3 * 200
+    binary = TwoLayerNet(n_hidden=4, random_state=0, max_iter=2, tol=None).fit(X, y == 1)
+    assert binary.coefs_[1].shape == (4, 1)
+    assert binary.predict_proba(X).shape == (200, 2)
+
+
+def test_glorot_initialisation_bounds():
+    net = TwoLayerNet(n_hidden=50, activation="logistic", random_state=0, max_iter=1, tol=None)
+    rng = np.random.RandomState(0)
+    params = net._init_params(5, 2, np.float64, rng, {})
+    bound = np.sqrt(2.0 / (5 + 50))
+    assert np.abs(params[0]).max() <= bound and np.abs(params[0]).max() > 0.8 * bound
+
+
+def test_no_biases_stay_zero():
+    X, y = make_data()
+    net = TwoLayerNet(fit_intercept=False, random_state=0, max_iter=5, tol=None).fit(X, y)
+    assert all(np.array_equal(b, np.zeros_like(b)) for b in net.intercepts_)
+
+
+def test_pipeline_grid_search_clone_and_pickle():
+    X, y = make_data()
+    pipe = make_pipeline(StandardScaler(), TwoLayerNet(random_state=0, max_iter=20, tol=None))
+    search = GridSearchCV(pipe, {"twolayernet__n_hidden": [4, 16]}, cv=3).fit(X, y)
+    assert search.best_score_ > 0.85
+    best = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(best))
+    np.testing.assert_array_equal(restored.predict_proba(X), best.predict_proba(X))
+    assert clone(best[-1]).get_params() == best[-1].get_params()
+
+
+def test_wrong_init_is_rejected():
+    X, y = make_data()
+    with pytest.raises(ValueError, match=r"coefs_init\[0\] has shape"):
+        TwoLayerNet(n_hidden=3).fit(X, y, coefs_init=[np.zeros((4, 3)), np.zeros((3, 1))])
+    with pytest.raises(ValueError, match="activation"):
+        TwoLayerNet(activation="softsign").fit(X, y)
+
+
+def test_divergence_keeps_the_previous_model():
+    X, y = make_data()
+    net = TwoLayerNet(random_state=0, max_iter=2, tol=None).fit(X, y)
+    before = [a.copy() for a in net.coefs_ + net.intercepts_]
+    with pytest.raises(ValueError, match="diverged"):
+        net.set_params(eta0=1e300).partial_fit(X * 1e300, y)
+    for a, b in zip(net.coefs_ + net.intercepts_, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# -- real data ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 32])
+def test_digits_softmax_accuracy(batch_size):
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, test_size=0.25, random_state=0, stratify=y
+    )
+    net = TwoLayerNet(
+        n_hidden=64, activation="tanh", eta0=0.05 if batch_size == 1 else 0.5,
+        batch_size=batch_size, max_iter=40, tol=None, random_state=0,
+    ).fit(X_train, y_train)  # fmt: skip
+    accuracy = net.score(X_test, y_test)
+    print(f"digits test accuracy (batch_size={batch_size}): {accuracy:.4f}")
+    assert accuracy >= 0.93
+
+
+@pytest.mark.slow
+def test_higgs_net_beats_a_tuned_logistic_model(shared_data):
+    train = np.loadtxt(shared_data / "higgs_lightgbm.binary.train")
+    test = np.loadtxt(shared_data / "higgs_lightgbm.binary.test")
+    scaler = StandardScaler().fit(train[:, 1:])
+    X, y = scaler.transform(train[:, 1:]), train[:, 0].astype(int)
+    X_test, y_test = scaler.transform(test[:, 1:]), test[:, 0].astype(int)
+    logistic = GridSearchCV(
+        LogisticRegression(max_iter=30, tol=None, random_state=0),
+        {"eta0": [0.0003, 0.001, 0.003, 0.01, 0.03]},
+        cv=3,
+    ).fit(X, y)
+    logistic_accuracy = logistic.score(X_test, y_test)
+    net = TwoLayerNet(
+        n_hidden=64, activation="relu", eta0=0.003, max_iter=40, tol=None, random_state=0
+    ).fit(X, y)
+    net_accuracy = net.score(X_test, y_test)
+    print(f"higgs test accuracy: net {net_accuracy:.4f}, tuned logistic {logistic_accuracy:.4f}")
+    assert net_accuracy >= logistic_accuracy

@@ -1,0 +1,160 @@
+"""The compiled two-layer-net kernel against the plain-NumPy reference and the handout (39.2).
+
+The reference it is checked against (fastsgd.reference.net_epoch) is, per batch of visits:
+
+    z1 = X W1t^T + b1;  a1 = g1(z1);  z2 = a1 W2 + b2;  a2 = sigmoid(z2) or softmax(z2)
+    d2 = dLoss/dz2;  d1 = (d2 W2^T) * g1'(z1)                    (through the current W2)
+    W2 -= eta/B a1^T d2;  W1t -= eta/B d1^T X;  b2 -= eta/B sum d2;  b1 -= eta/B sum d1
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fastsgd import reference
+from fastsgd.kernels import ACTIVATIONS, LOGISTIC, LOSSES, SQUARED_ERROR, net_epoch, tanh
+
+
+def make_net(rng, k, H, n_out, dtype, scale=0.5):
+    W1t = (scale * rng.standard_normal((H, k))).astype(dtype)
+    b1 = (0.1 * rng.standard_normal(H)).astype(dtype)
+    W2 = (scale * rng.standard_normal((H, n_out))).astype(dtype)
+    b2 = (0.1 * rng.standard_normal(n_out)).astype(dtype)
+    return [W1t, b1, W2, b2]
+
+
+def copies(params):
+    return [p.copy() for p in params]
+
+
+@given(
+    n=st.integers(1, 40),
+    k=st.integers(1, 12),
+    H=st.integers(1, 11),
+    n_out=st.sampled_from([1, 3]),
+    activation=st.integers(0, 2),
+    loss=st.integers(0, 1),
+    fit_intercept=st.booleans(),
+    batch_size=st.sampled_from([1, 1, 3, 8]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_kernel_matches_reference(
+    n, k, H, n_out, activation, loss, fit_intercept, batch_size, dtype, seed
+):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, k)).astype(dtype)
+    y = rng.integers(0, max(n_out, 2), n)
+    params = make_net(rng, k, H, n_out, dtype)
+    order = rng.permutation(n)
+    ours, theirs = copies(params), copies(params)
+    args = (0.1, activation, loss, fit_intercept, batch_size)
+    loss_ours = net_epoch(X, y, order, *ours, *args)
+    loss_ref = reference.net_epoch(X, y, order, *theirs, *args)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    assert loss_ours == pytest.approx(loss_ref, rel=rtol, abs=rtol)
+    if not fit_intercept:
+        np.testing.assert_array_equal(ours[1], params[1])
+        np.testing.assert_array_equal(ours[3], params[3])
+
+
+# -- gradients against finite differences ----------------------------------------------------
+
+
+def reference_loss(params, X, y, activation, loss, fit_intercept):
+    W1t, b1, W2, b2 = params
+    _, _, z2, a2 = reference.net_forward(
+        X, W1t, b1 if fit_intercept else 0, W2, b2 if fit_intercept else 0, activation
+    )
+    target = reference.net_targets(y, W2.shape[1])
+    return reference.net_loss_and_delta(z2, a2, target, loss)[0].mean()
+
+
+def kernel_gradient(params, X, y, activation, loss, fit_intercept, batch_size):
+    """One step with eta = 1 over all rows as one batch: the step taken is minus the gradient."""
+    stepped = copies(params)
+    net_epoch(X, y, np.arange(len(y)), *stepped, 1.0, activation, loss, fit_intercept, batch_size)
+    return [before - after for before, after in zip(params, stepped, strict=True)]
+
+
+@pytest.mark.parametrize("activation", range(len(ACTIVATIONS)), ids=ACTIVATIONS)
+@pytest.mark.parametrize("loss", range(len(LOSSES)), ids=LOSSES)
+@pytest.mark.parametrize("n_out", [1, 3], ids=["sigmoid", "softmax"])
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("n_rows", [1, 5], ids=["per-sample", "batch"])
+def test_every_gradient_matches_central_differences(activation, loss, n_out, fit_intercept, n_rows):
+    rng = np.random.default_rng(activation * 100 + loss * 10 + n_out + fit_intercept)
+    k, H = 4, 3
+    X = rng.standard_normal((n_rows, k))
+    y = rng.integers(0, max(n_out, 2), n_rows)
+    params = make_net(rng, k, H, n_out, np.float64)
+    grads = kernel_gradient(params, X, y, activation, loss, fit_intercept, n_rows)
+    h = 1e-6
+    names = ["W1", "b1", "W2", "b2"]
+    for index, (param, grad) in enumerate(zip(params, grads, strict=True)):
+        if not fit_intercept and names[index].startswith("b"):
+            np.testing.assert_array_equal(grad, 0.0)
+            continue
+        numeric = np.empty_like(param)
+        for position in np.ndindex(param.shape):
+            plus, minus = copies(params), copies(params)
+            plus[index][position] += h
+            minus[index][position] -= h
+            numeric[position] = (
+                reference_loss(plus, X, y, activation, loss, fit_intercept)
+                - reference_loss(minus, X, y, activation, loss, fit_intercept)
+            ) / (2 * h)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8, err_msg=names[index])
+
+
+# -- the handout's contract (39.2 d-f) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("x,label,w1,w2", [(1.5, 1, 0.3, -0.8), (-2.0, 0, 1.2, 0.7)])
+def test_one_step_is_the_handout_update(x, label, w1, w2):
+    """k = 1, H = 1, no biases, logistic activations, squared error, one sample."""
+    alpha = 0.25
+
+    def s(v):
+        return 1 / (1 + math.exp(-v))
+
+    z1 = x * w1
+    a1 = s(z1)
+    z2 = a1 * w2
+    a2 = s(z2)
+    dL_dw2 = (a2 - label) * a2 * (1 - a2) * a1
+    dL_dw1 = (a2 - label) * a2 * (1 - a2) * w2 * a1 * (1 - a1) * x  # uses the current w2
+    params = [np.array([[w1]]), np.zeros(1), np.array([[w2]]), np.zeros(1)]
+    loss = net_epoch(
+        np.array([[x]]), np.array([label]), np.arange(1), *params,
+        alpha, LOGISTIC, SQUARED_ERROR, False, 1,
+    )  # fmt: skip
+    assert params[0][0, 0] == pytest.approx(w1 - alpha * dL_dw1, rel=1e-14)
+    assert params[2][0, 0] == pytest.approx(w2 - alpha * dL_dw2, rel=1e-14)
+    assert loss == pytest.approx(0.5 * (a2 - label) ** 2, rel=1e-14)
+
+
+def test_fast_tanh_is_accurate():
+    z = np.concatenate([np.linspace(-25, 25, 20001), [0.0, 1e-12, -1e-300, 400.0, -np.inf]])
+    ours = np.array([tanh(v) for v in z])
+    np.testing.assert_allclose(ours, np.tanh(z), rtol=0, atol=4e-16)
+
+
+def test_read_only_input_and_empty_order():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 3))
+    X.flags.writeable = False
+    y = rng.integers(0, 2, 10)
+    params = make_net(rng, 3, 4, 1, np.float64)
+    before = copies(params)
+    assert net_epoch(X, y, np.arange(0), *params, 0.1, 0, 0, True, 1) == 0.0
+    for a, b in zip(params, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    net_epoch(X, y, np.arange(10), *params, 0.1, 0, 0, True, 4)
+    assert not np.array_equal(params[0], before[0])
