@@ -14,6 +14,7 @@ N_SAMPLES = int(os.environ.get("FASTSGD_BENCH_N", 1_000_000))
 ROUNDS = int(os.environ.get("FASTSGD_BENCH_ROUNDS", 3))
 
 _results: dict[str, dict[str, float]] = {}
+_flops: dict[str, dict[str, float]] = {}
 _data_cache: dict[tuple, tuple] = {}
 
 
@@ -32,13 +33,16 @@ def synthetic_logistic(n, k, dtype, seed=0):
 
 @pytest.fixture
 def record():
-    """record(benchmark, group, name, samples): remember the median seconds per sample."""
+    """record(benchmark, group, name, samples, flops_per_sample=None): keep the median seconds
+    per sample (and the arithmetic rate, when the flops per sample are given)."""
 
-    def _record(benchmark, group, name, samples):
+    def _record(benchmark, group, name, samples, flops_per_sample=None):
         stats = getattr(benchmark, "stats", None)
         if stats is None:  # --benchmark-disable: a smoke run, nothing measured
             return
         _results.setdefault(group, {})[name] = stats.stats.median / samples
+        if flops_per_sample:
+            _flops.setdefault(group, {})[name] = flops_per_sample
 
     return _record
 
@@ -50,7 +54,13 @@ RATIOS = [
     ("kernel vs NumPy reference (x faster)", "numpy-reference", "fastsgd-kernel"),
     ("kernel / streaming floor (x slower)", "fastsgd-kernel", "streaming-floor"),
     ("fit / streaming floor (x slower)", "fastsgd-fit", "streaming-floor"),
+    ("per-sample vs NumPy reference (x faster)", "numpy-reference", "fastsgd-per-sample"),
+    ("per-sample vs MLPClassifier (x faster)", "mlp-per-sample", "fastsgd-per-sample"),
+    ("per-sample vs PyTorch loop (x faster)", "torch-per-sample", "fastsgd-per-sample"),
+    ("batch vs MLPClassifier (x faster)", "mlp-batch", "fastsgd-batch"),
+    ("batch vs PyTorch loop (x faster)", "torch-batch", "fastsgd-batch"),
 ]
+ROOF = "gemm-1-thread"
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -60,8 +70,18 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("fastsgd ratios (median times, all taken in this run)")
     for group, rows in _results.items():
         write(f"{group}")
+        flops = _flops.get(group, {})
+        roof = flops[ROOF] / rows[ROOF] if ROOF in flops else None
         for name, seconds in sorted(rows.items()):
-            write(f"    {name:24s} {seconds * 1e9:12.1f} ns/sample")
+            line = f"    {name:24s} {seconds * 1e9:12.1f} ns/sample"
+            if name == ROOF:
+                line = f"    {name:24s} {'':12s}            "
+            if name in flops:
+                rate = flops[name] / seconds
+                line += f" {rate / 1e9:8.2f} GFLOP/s"
+                if roof and name != ROOF:
+                    line += f" {100 * rate / roof:6.1f}% of the 1-thread GEMM roof"
+            write(line)
         for label, top, bottom in RATIOS:
             if top in rows and bottom in rows:
                 write(f"    {label:42s} {rows[top] / rows[bottom]:8.2f}")

@@ -93,6 +93,18 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    def partial_fit(self, X, y, classes=None):
+        """Run one epoch over (X, y), continuing from the current weights.
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
+
+    @staticmethod
+    def _n_outputs(n_classes):
+        """Output units: one for two classes (a sigmoid), else one per class."""
+        return 1 if n_classes == 2 else n_classes
+
     # -- validation ---------------------------------------------------------------------------
 
     def _validate_training_data(self, X, y, reset):

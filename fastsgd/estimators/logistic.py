@@ -104,15 +104,6 @@ class LogisticRegression(SGDClassifierBase):
             init = {"coef": coef_init, "intercept": intercept_init}
         return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
 
-    def partial_fit(
-        self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None
-    ) -> LogisticRegression:
-        """Run one epoch over (X, y), continuing from the current weights.
-
-        ``classes`` (all labels that will ever appear) is required on the first call.
-        """
-        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
-
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         scores = self._predict_scores(X)
@@ -137,10 +128,6 @@ class LogisticRegression(SGDClassifierBase):
     def _predict_scores(self, X):
         X = self._validate_predict_data(X)
         return X @ self.coef_.T + self.intercept_
-
-    @staticmethod
-    def _n_outputs(n_classes):
-        return 1 if n_classes == 2 else n_classes
 
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self._n_outputs(n_classes)

@@ -119,15 +119,6 @@ class TwoLayerNet(SGDClassifierBase):
             init = {"coefs": coefs_init, "intercepts": intercepts_init}
         return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
 
-    def partial_fit(
-        self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None
-    ) -> TwoLayerNet:
-        """Run one epoch over (X, y), continuing from the current weights.
-
-        ``classes`` (all labels that will ever appear) is required on the first call.
-        """
-        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
-
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
         z2 = self._predict_scores(X)
@@ -141,10 +132,6 @@ class TwoLayerNet(SGDClassifierBase):
     @property
     def _samples_per_step(self):
         return self.batch_size
-
-    @staticmethod
-    def _n_outputs(n_classes):
-        return 1 if n_classes == 2 else n_classes
 
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self.n_hidden

@@ -32,6 +32,9 @@ Public kernels (callable from any ``@njit`` function; all arrays are NumPy array
     measured against in bench/.
 
 Nothing is allocated per sample: the (K,) result and scratch arrays are allocated once per call.
+The K models are interleaved per sample: their dependency chains are independent, so the CPU
+overlaps them (K=5 measured 270 ms per 1e6 samples at k=100 against 65 ms for K=1); processing
+a cached tile of samples model by model measured slower (355 ms).
 """
 
 import math
@@ -40,8 +43,8 @@ import numpy as np
 from numba import njit
 
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_axpy_dot
+from fastsgd.kernels._intrinsics import cast_like, prefetch_row
 from fastsgd.kernels._math import logistic_terms
-from fastsgd.kernels._memory import prefetch_row
 
 # The loss sums log(1 + tail) as the log of a running product, taken every LOSS_FLUSH visits:
 # one log per 512 samples instead of one log1p per sample (log1p costs ~10 ns here, a quarter of
@@ -62,9 +65,7 @@ PREFETCH_MAX_ROW_BYTES = 2048
 def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept):
     n_models = coef.shape[0]
     n_visits = order.shape[0]
-    # A one-element buffer in X's dtype: storing into it rounds a float64 scalar to X's dtype.
-    scalar = np.zeros(1, dtype=coef.dtype)
-    zero = scalar[0]
+    zero = cast_like(0.0, coef)
     margin = np.zeros(n_models)  # z of the sample about to be visited, one per model
     hinge_sum = np.zeros(n_models)
     log_sum = np.zeros(n_models)
@@ -93,8 +94,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
             residual, hinge, tail = logistic_terms(margin[m], positive)
             hinge_sum[m] += hinge
             tail_product[m] *= 1.0 + tail
-            scalar[0] = eta[m] * residual
-            step = scalar[0]
+            step = cast_like(eta[m] * residual, coef)
             if fit_intercept:
                 intercept[m] += step
             margin[m] = dense_axpy_dot(step, X, row, coef, m, next_row, zero)

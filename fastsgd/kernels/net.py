@@ -42,8 +42,8 @@ import numpy as np
 from numba import njit
 
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_rows_axpy_dot, subtract_scaled
+from fastsgd.kernels._intrinsics import cast_like, prefetch_row
 from fastsgd.kernels._math import activate, activation_slope, output_layer
-from fastsgd.kernels._memory import prefetch_row
 
 PREFETCH_DISTANCE = 4
 
@@ -87,10 +87,8 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fi
     a2 = np.empty(n_out, dtype=dtype)
     d2 = np.empty(n_out, dtype=dtype)
     steps = np.zeros(n_hidden, dtype=dtype)
-    # Storing into a one-element array rounds a float64 scalar to X's dtype.
-    scalar = np.full(1, eta, dtype=dtype)
-    rate = scalar[0]
-    zero = rate * 0
+    rate = cast_like(eta, W1t)
+    zero = cast_like(0.0, W1t)
     if n_visits == 0:
         return 0.0
     loss_sum = 0.0
@@ -137,7 +135,6 @@ def net_epoch_batched(
     D2 = np.empty((batch_size, n_out), dtype=dtype)
     grad_W1t = np.empty((n_hidden, n_features), dtype=dtype)
     grad_W2 = np.empty((n_hidden, n_out), dtype=dtype)
-    scalar = np.empty(1, dtype=dtype)
     loss_sum = 0.0
     for start in range(0, n_visits, batch_size):
         m = min(batch_size, n_visits - start)
@@ -158,8 +155,7 @@ def net_epoch_batched(
                 d1[r, h] *= activation_slope(z1[r, h], a1[r, h], activation)
         np.dot(a1.T, d2, grad_W2)
         np.dot(d1.T, xb, grad_W1t)
-        scalar[0] = eta / m
-        scale = scalar[0]
+        scale = cast_like(eta / m, W1t)
         subtract_scaled(W2, scale, grad_W2)
         subtract_scaled(W1t, scale, grad_W1t)
         if fit_intercept:

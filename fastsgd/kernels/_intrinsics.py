@@ -1,9 +1,30 @@
-"""Memory hints for the epoch loops: a software prefetch that numba does not expose itself."""
+"""Low-level helpers numba lacks: a software prefetch and a cast to an array's dtype."""
 
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
+
+
+def cast_like(value, array):
+    """value converted to ``array``'s dtype (inside ``@njit`` code only).
+
+    The kernels keep float32 data in float32 vector arithmetic while their scalar math runs in
+    float64; this rounds such a scalar to X's dtype without a store to memory on the critical
+    path (a one-element buffer measured ~10% slower per epoch at k=100).
+    """
+    raise NotImplementedError("cast_like is only available inside @njit functions")
+
+
+@overload(cast_like, jit_options={"cache": True, "nogil": True})
+def _cast_like(value, array):
+    target = array.dtype
+
+    def impl(value, array):
+        return target(value)
+
+    return impl
+
 
 CACHE_LINE = 64
 
