@@ -102,8 +102,10 @@ def test_one_vs_rest_block_equals_separate_models():
         single_loss = logistic_epoch(
             X, y, np.arange(200), *single, eta[m : m + 1], pc[m : m + 1], True
         )
-        np.testing.assert_array_equal(single[0][0], block[0][m])
-        np.testing.assert_array_equal(single_loss[0], block_loss[m])
+        # equal up to rounding: the binary path keeps its state in registers, where the
+        # compiler may contract a multiply-add differently
+        np.testing.assert_allclose(single[0][0], block[0][m], rtol=1e-13)
+        np.testing.assert_allclose(single_loss[0], block_loss[m], rtol=1e-13)
 
 
 def test_empty_order_changes_nothing():

