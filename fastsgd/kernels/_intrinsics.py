@@ -1,7 +1,7 @@
 """Low-level helpers numba lacks: a software prefetch and a cast to an array's dtype."""
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
@@ -27,6 +27,22 @@ def _cast_like(value, array):
 
 
 CACHE_LINE = 64
+
+# Rows are prefetched about PREFETCH_BYTES ahead in the visiting order (4 to 32 rows), when a row
+# is at most PREFETCH_MAX_ROW_BYTES long. Longer rows span whole pages, where the hardware
+# prefetcher already streams well and the extra prefetch instructions measured 10-20% slower
+# (k=1000 float32). 8 KiB ahead measured ~10% faster than 4 rows ahead at k=100 float64.
+PREFETCH_BYTES = 8192
+PREFETCH_MAX_ROW_BYTES = 2048
+
+
+@njit(cache=True, nogil=True)
+def prefetch_distance(X):
+    """How many visits ahead to prefetch rows of X; 0 means do not prefetch."""
+    row_bytes = max(X.shape[1] * X.itemsize, 1)
+    if row_bytes > PREFETCH_MAX_ROW_BYTES:
+        return 0
+    return min(max(PREFETCH_BYTES // row_bytes, 4), 32)
 
 
 @intrinsic

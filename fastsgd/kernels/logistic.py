@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit
 
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_axpy_dot
-from fastsgd.kernels._intrinsics import cast_like, prefetch_row
+from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
 from fastsgd.kernels._math import logistic_terms
 
 # The loss sums log(1 + tail) as the log of a running product, taken every LOSS_FLUSH visits:
@@ -51,14 +51,6 @@ from fastsgd.kernels._math import logistic_terms
 # a k=100 epoch's per-sample time). Each factor lies in [1, 2], so 512 of them stay below 2**512.
 # The absolute error per sample is about 1e-16, the rounding of 1 + tail.
 LOSS_FLUSH = 512
-
-
-# Rows are prefetched about PREFETCH_BYTES ahead in the visiting order (4 to 32 rows), when a row
-# is at most PREFETCH_MAX_ROW_BYTES long. Longer rows span whole pages, where the hardware
-# prefetcher already streams well and the extra prefetch instructions measured 10-20% slower
-# (k=1000 float32). 8 KiB ahead measured ~10% faster than 4 rows ahead at k=100 float64.
-PREFETCH_BYTES = 8192
-PREFETCH_MAX_ROW_BYTES = 2048
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
@@ -85,10 +77,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
     tail_product = np.ones(n_models)
     if n_visits == 0:
         return log_sum
-    row_bytes = max(X.shape[1] * X.itemsize, 1)
-    distance = min(max(PREFETCH_BYTES // row_bytes, 4), 32)
-    if row_bytes > PREFETCH_MAX_ROW_BYTES:
-        distance = 0
+    distance = prefetch_distance(X)
 
     first = order[0]
     for m in range(n_models):

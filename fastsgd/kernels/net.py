@@ -42,10 +42,8 @@ import numpy as np
 from numba import njit
 
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_rows_axpy_dot, subtract_scaled
-from fastsgd.kernels._intrinsics import cast_like, prefetch_row
+from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
 from fastsgd.kernels._math import activate, activation_slope, output_layer
-
-PREFETCH_DISTANCE = 4
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
@@ -92,14 +90,15 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fi
     if n_visits == 0:
         return 0.0
     loss_sum = 0.0
+    distance = prefetch_distance(X)
 
     first = order[0]
     dense_rows_axpy_dot(steps, X, first, W1t, first, z1, zero)
     if fit_intercept:
         z1 += b1
     for i in range(n_visits):
-        if i + PREFETCH_DISTANCE < n_visits:
-            prefetch_row(X, order[i + PREFETCH_DISTANCE])
+        if distance and i + distance < n_visits:
+            prefetch_row(X, order[i + distance])
         row = order[i]
         next_row = order[i + 1] if i + 1 < n_visits else row
         forward_output(z1, b2, W2, activation, fit_intercept, a1, z2)
