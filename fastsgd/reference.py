@@ -23,6 +23,8 @@ def logistic_loss(z, positive):
 def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept):
     """One epoch of w <- w + eta * x * (y - s(w . x + b)) for K models; see the kernel's docs.
 
+    The intercept is always part of the margin; it is updated only when ``fit_intercept``.
+
     Updates ``coef`` (K, n_features) and ``intercept`` (K,) in place and returns each model's mean
     progressive log-loss.
     """
@@ -33,9 +35,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
     for row in order:
         x = X[row]
         positive = y[row] == positive_class
-        z = coef @ x
-        if fit_intercept:
-            z = z + intercept
+        z = coef @ x + intercept
         loss_sum += logistic_loss(z, positive)
         step = (eta * (positive - sigmoid(z))).astype(dtype)
         coef += step[:, None] * x[None, :]
@@ -122,8 +122,7 @@ def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         xb = X[rows]
-        z1, a1, z2, a2 = net_forward(xb, W1t, b1 if fit_intercept else 0, W2,
-                                     b2 if fit_intercept else 0, activation)  # fmt: skip
+        z1, a1, z2, a2 = net_forward(xb, W1t, b1, W2, b2, activation)
         target = net_targets(y[rows], W2.shape[1])
         losses, d2 = net_loss_and_delta(z2.astype(np.float64), a2.astype(np.float64), target, loss)
         loss_sum += losses.sum()

@@ -13,7 +13,14 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """The real datasets beside the checkout (../shared/data); tests using them need them."""
+    """The real datasets beside the checkout (../shared/data).
+
+    CI always has them, so there a missing folder fails the run; a checkout elsewhere skips the
+    few tests that read them (the shipped a9a copy is tested either way).
+    """
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"real datasets not found at {SHARED_DATA}")
+        message = f"real datasets not found at {SHARED_DATA}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return SHARED_DATA

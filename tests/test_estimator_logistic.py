@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.special import log_expit
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import SGDClassifier
@@ -69,6 +70,28 @@ def test_matches_sgdclassifier(fit_intercept, n_classes, eta0):
     assert ours.n_iter_ == theirs.n_iter_
 
 
+@pytest.mark.parametrize("intercept", [0.0, 3.0])
+def test_fixed_intercept_matches_sgdclassifier(intercept):
+    """fit_intercept=False keeps a given intercept in the margin without updating it."""
+    X, y = make_data(n_classes=2)
+    kwargs = dict(eta0=0.1, max_iter=3, tol=None, shuffle=False, fit_intercept=False)
+    ours = LogisticRegression(**kwargs).fit(X, y, intercept_init=[intercept])
+    theirs = sklearn_sgd(**kwargs).fit(X, y, intercept_init=[intercept])
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(ours.intercept_, [intercept])
+    np.testing.assert_allclose(ours.decision_function(X), theirs.decision_function(X), atol=1e-10)
+
+
+def test_multiclass_stopping_is_per_class_like_sgdclassifier():
+    X, y = make_data(seed=5, n_classes=3)
+    kwargs = dict(eta0=0.05, max_iter=200, tol=1e-3, n_iter_no_change=3, shuffle=False)
+    ours = LogisticRegression(**kwargs).fit(X, y)
+    theirs = sklearn_sgd(**kwargs).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ < 200
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12)
+
+
 def test_stopping_rule_matches_sgdclassifier():
     X, y = make_data(seed=3)
     kwargs = dict(eta0=0.05, max_iter=200, tol=1e-3, n_iter_no_change=3, shuffle=False)
@@ -110,7 +133,10 @@ def test_string_labels_and_shapes():
     assert binary.coef_.shape == (1, 6)
     assert binary.decision_function(X).shape == (300,)
     assert binary.predict_proba(X).shape == (300, 2)
-    np.testing.assert_allclose(binary.predict_log_proba(X), np.log(binary.predict_proba(X)))
+    z = binary.decision_function(X)
+    np.testing.assert_allclose(
+        binary.predict_log_proba(X), np.column_stack([log_expit(-z), log_expit(z)]), atol=1e-12
+    )
 
 
 def test_pipeline_grid_search_clone_and_pickle():
@@ -200,6 +226,25 @@ def test_non_finite_y_and_continuous_y_are_rejected():
         LogisticRegression().fit(X, np.linspace(0, 1, 300))
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-100, 100], dtype=np.int8),
+        np.array([-30000, 30000], dtype=np.int16),
+        np.array([2**63, 2**63 + 7], dtype=np.uint64),
+        np.array([False, True]),
+        np.array([-5, 7]),
+    ],
+    ids=["int8", "int16", "uint64-high", "bool", "negative"],
+)
+def test_integer_label_dtypes(labels):
+    X, y = make_data()
+    model = LogisticRegression(random_state=0, max_iter=5, tol=None).fit(X, labels[y])
+    np.testing.assert_array_equal(model.classes_, labels)
+    assert model.classes_.dtype == labels.dtype
+    assert model.score(X, labels[y]) > 0.85
+
+
 def test_single_class_is_rejected():
     X, _ = make_data()
     with pytest.raises(ValueError, match="at least 2 classes"):
@@ -217,6 +262,9 @@ def test_wrong_init_shape_and_partial_fit_misuse():
     X, y = make_data()
     with pytest.raises(ValueError, match="coef_init has shape"):
         LogisticRegression().fit(X, y, coef_init=np.zeros(5))
+    X3, y3 = make_data(n_classes=3)
+    with pytest.raises(ValueError, match="coef_init has shape"):
+        LogisticRegression().fit(X3, y3, coef_init=0.0)
     with pytest.raises(ValueError, match="intercept_init"):
         LogisticRegression().fit(X, y, intercept_init=np.zeros(2))
     with pytest.raises(ValueError, match="classes must be passed"):
@@ -243,6 +291,27 @@ def test_divergence_raises_and_keeps_the_previous_model():
         model.partial_fit(huge, y)
     np.testing.assert_array_equal(model.coef_, before[0])
     assert np.isfinite(model.coef_).all()
+
+
+def test_warm_start_with_other_features_is_refused_and_keeps_the_model():
+    X, y = make_data()
+    model = LogisticRegression(warm_start=True, max_iter=2, tol=None).fit(X[:, :3], y)
+    before = model.coef_.copy()
+    with pytest.raises(ValueError, match="warm_start cannot continue"):
+        model.fit(X, y)
+    assert model.n_features_in_ == 3
+    np.testing.assert_array_equal(model.coef_, before)
+    model.predict(X[:, :3])
+
+
+def test_failed_fit_keeps_n_features_in():
+    X, y = make_data()
+    model = LogisticRegression(max_iter=2, tol=None, random_state=0).fit(X, y)
+    noisy = np.where(np.arange(y.size) % 10 == 0, 1 - y, y)
+    with pytest.raises(ValueError, match="diverged"):
+        model.set_params(eta0=1e3).fit(np.hstack([X, X]) * 1e306, noisy)
+    assert model.n_features_in_ == 6
+    model.predict(X)
 
 
 def test_caller_arrays_are_never_written():

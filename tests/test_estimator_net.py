@@ -107,6 +107,43 @@ def test_pipeline_grid_search_clone_and_pickle():
     assert clone(best[-1]).get_params() == best[-1].get_params()
 
 
+def test_caller_arrays_and_inits_are_never_written():
+    X, y = make_data()
+    X_before, y_before = X.copy(), y.copy()
+    first = TwoLayerNet(n_hidden=4, random_state=0, max_iter=2, tol=None).fit(X, y)
+    coefs = [c.copy() for c in first.coefs_]
+    second = TwoLayerNet(n_hidden=4, max_iter=2, tol=None).fit(
+        X, y, coefs_init=first.coefs_, intercepts_init=first.intercepts_
+    )
+    for layer in range(2):
+        np.testing.assert_array_equal(first.coefs_[layer], coefs[layer])
+        assert not np.shares_memory(second.coefs_[layer], first.coefs_[layer])
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_fixed_biases_enter_the_forward_pass_like_mlpclassifier():
+    """fit_intercept=False with given biases: used in the forward pass, never updated."""
+    X, y = make_data()
+    rng = np.random.default_rng(0)
+    coefs = [rng.uniform(-0.5, 0.5, (5, 4)), rng.uniform(-0.5, 0.5, (4, 1))]
+    biases = [rng.uniform(-0.5, 0.5, 4), np.array([2.0])]
+    net = TwoLayerNet(n_hidden=4, fit_intercept=False, shuffle=False, max_iter=1, tol=None)
+    net.fit(X, y, coefs_init=coefs, intercepts_init=biases)
+    np.testing.assert_array_equal(net.intercepts_[1], [2.0])
+    moved = TwoLayerNet(n_hidden=4, fit_intercept=False, shuffle=False, max_iter=1, tol=None)
+    moved.fit(X, y, coefs_init=coefs, intercepts_init=[biases[0], np.array([0.0])])
+    assert not np.allclose(net.coefs_[1], moved.coefs_[1])
+
+
+def test_warm_start_after_changing_the_width_is_refused():
+    X, y = make_data()
+    net = TwoLayerNet(n_hidden=4, warm_start=True, max_iter=2, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start cannot continue"):
+        net.set_params(n_hidden=8).fit(X, y)
+    assert net.coefs_[0].shape == (5, 4)
+
+
 def test_wrong_init_is_rejected():
     X, y = make_data()
     with pytest.raises(ValueError, match=r"coefs_init\[0\] has shape"):

@@ -69,9 +69,7 @@ def test_kernel_matches_reference(
 
 def reference_loss(params, X, y, activation, loss, fit_intercept):
     W1t, b1, W2, b2 = params
-    _, _, z2, a2 = reference.net_forward(
-        X, W1t, b1 if fit_intercept else 0, W2, b2 if fit_intercept else 0, activation
-    )
+    _, _, z2, a2 = reference.net_forward(X, W1t, b1, W2, b2, activation)
     target = reference.net_targets(y, W2.shape[1])
     return reference.net_loss_and_delta(z2, a2, target, loss)[0].mean()
 

@@ -40,8 +40,12 @@ def encode_labels(y, classes=None):
     """
     if classes is None and y.dtype.kind in "iu" and y.size:
         low, high = int(y.min()), int(y.max())
-        if high - low <= DENSE_LABEL_RANGE * y.size:
-            shifted = (y if low == 0 else y - low).astype(np.intp, copy=False)
+        fits_int64 = high <= np.iinfo(np.int64).max
+        if fits_int64 and high - low <= DENSE_LABEL_RANGE * y.size:
+            # shift in int64: narrow label dtypes (int8, ...) would overflow
+            shifted = y.astype(np.int64, copy=False)
+            if low != 0:
+                shifted = shifted - low
             present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
             if low == 0 and present.size == high + 1:
                 return present.astype(y.dtype), y
@@ -71,8 +75,10 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
       ``init`` holds the user's initial values (``None`` where not given).
     - ``_get_params_arrays()`` / ``_set_params_arrays(params)``: read and write the fitted
       attributes as that list.
-    - ``_run_kernel(X, codes, order, params, eta)``: one kernel call over ``order`` (a chunk of the
-      visiting order), updating ``params`` in place and returning the chunk's mean loss.
+    - ``_run_kernel(X, codes, order, params, rates)``: one kernel call over ``order`` (a chunk of
+      the visiting order) with one learning rate per stopping unit, updating ``params`` in place
+      and returning each unit's mean loss over the chunk.
+    - ``_n_stopping_units(n_classes)``: how many independently stopped models ``params`` holds.
     - ``_work_per_sample(n_features, n_classes)``: multiply-adds per sample, to size the chunks.
     and may set ``_samples_per_step`` (a chunk is a whole number of steps) and ``_t_start``.
     """
@@ -132,6 +138,24 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, *, max_iter, classes, init, incremental):
         """Train and commit the result; on any error the estimator keeps its previous state."""
+        # validate_data records n_features_in_ (and feature_names_in_) before training starts;
+        # put them back if this call fails, so that the previous model stays usable.
+        recorded = {
+            name: getattr(self, name)
+            for name in ("n_features_in_", "feature_names_in_")
+            if hasattr(self, name)
+        }
+        try:
+            return self._fit_or_raise(X, y, max_iter, classes, init, incremental, recorded)
+        except BaseException:
+            for name in ("n_features_in_", "feature_names_in_"):
+                if name in recorded:
+                    setattr(self, name, recorded[name])
+                elif hasattr(self, name):
+                    delattr(self, name)
+            raise
+
+    def _fit_or_raise(self, X, y, max_iter, classes, init, incremental, recorded):
         self._validate_params()
         first_call = not (incremental and hasattr(self, "classes_"))
         X, y = self._validate_training_data(X, y, reset=first_call)
@@ -166,6 +190,18 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     f"fitted on {self.classes_.tolist()!r}."
                 )
             params = [p.astype(X.dtype, copy=True) for p in self._get_params_arrays()]
+            # The shapes the current hyperparameters and X call for (a throwaway draw).
+            wanted = self._init_params(
+                X.shape[1], classes.size, X.dtype, np.random.RandomState(0), {}
+            )
+            if [p.shape for p in params] != [p.shape for p in wanted]:
+                raise ValueError(
+                    f"warm_start cannot continue: the fitted weights have shapes "
+                    f"{[p.shape for p in params]} (n_features_in_="
+                    f"{recorded.get('n_features_in_')}), but X with {X.shape[1]} features and "
+                    f"the current parameters need {[p.shape for p in wanted]}. Fit without "
+                    "warm_start."
+                )
             t = self.t_
             loss_curve = list(self.loss_curve_)
         else:
@@ -178,7 +214,12 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         step = self._samples_per_step
         work = max(1, self._work_per_sample(X.shape[1], classes.size))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
-        best_loss, no_improvement = np.inf, 0
+        # Each stopping unit (a one-vs-rest model, or the whole net) follows SGDClassifier's
+        # rule on its own loss; a unit that has stopped keeps its weights (rate 0) while the
+        # others train on.
+        rates = np.full(self._n_stopping_units(classes.size), float(self.eta0))
+        best_loss = np.full(rates.size, np.inf)
+        no_improvement = np.zeros(rates.size, dtype=np.int64)
         n_iter = 0
         with tqdm(
             total=max_iter * n_samples,
@@ -191,19 +232,20 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             for epoch in range(max_iter):
                 if self.shuffle:
                     rng.shuffle(order)
-                loss = self._run_epoch(X, codes, order, params, chunk, bar, epoch)
-                self._check_finite_after_epoch(X, params, loss, epoch)
+                losses = self._run_epoch(X, codes, order, params, rates, chunk, bar, epoch)
+                self._check_finite_after_epoch(X, params, losses, epoch)
                 n_iter += 1
                 t += n_samples
-                loss_curve.append(loss)
+                loss_curve.append(float(losses.mean()))
                 if incremental or self.tol is None:
                     continue
-                if loss > best_loss - self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                best_loss = min(best_loss, loss)
-                if no_improvement >= self.n_iter_no_change:
+                running = rates > 0
+                stalled = losses > best_loss - self.tol
+                no_improvement[running & stalled] += 1
+                no_improvement[running & ~stalled] = 0
+                best_loss = np.minimum(best_loss, losses)
+                rates[no_improvement >= self.n_iter_no_change] = 0.0
+                if not rates.any():
                     break
             else:
                 if not incremental and self.tol is not None and max_iter > 1:
@@ -211,7 +253,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                         "Maximum number of iteration reached before convergence. Consider "
                         "increasing max_iter to improve the fit.",
                         ConvergenceWarning,
-                        stacklevel=3,
+                        stacklevel=4,
                     )
 
         self.classes_ = classes
@@ -221,19 +263,20 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = loss_curve
         return self
 
-    def _run_epoch(self, X, codes, order, params, chunk, bar, epoch):
-        eta = self.eta0
-        loss_sum = 0.0
+    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch):
+        """One epoch in chunks; returns each stopping unit's mean progressive loss."""
+        loss_sum = np.zeros(rates.size)
         for start in range(0, order.size, chunk):
             part = order[start : start + chunk]
-            loss_sum += self._run_kernel(X, codes, part, params, eta) * part.size
+            loss_sum += self._run_kernel(X, codes, part, params, rates) * part.size
             bar.update(part.size)
             if not bar.disable:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss_sum / (start + part.size):.5f}")
+                running = loss_sum.mean() / (start + part.size)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{running:.5f}")
         return loss_sum / order.size
 
-    def _check_finite_after_epoch(self, X, params, loss, epoch):
-        if np.isfinite(loss) and all(np.isfinite(p).all() for p in params):
+    def _check_finite_after_epoch(self, X, params, losses, epoch):
+        if np.isfinite(losses).all() and all(np.isfinite(p).all() for p in params):
             return
         assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
         raise ValueError(

@@ -41,8 +41,11 @@ class LogisticRegression(SGDClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling.
     fit_intercept : bool, default=True
+        Learn the intercept. When False the intercept stays at its initial value (0, or
+        ``intercept_init``) but still enters the margin, as in SGDClassifier.
     warm_start : bool, default=False
-        ``fit`` starts from the current weights instead of zeros.
+        ``fit`` starts from the current weights instead of zeros. The features, classes and
+        hyperparameters that set the weights' shapes must be the same as before.
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
 
@@ -60,7 +63,9 @@ class LogisticRegression(SGDClassifierBase):
         Samples seen, plus one (SGDClassifier's convention).
     loss_curve_ : list of float
         Each epoch's mean progressive log-loss (every sample's loss taken just before its own
-        update); for more than two classes, the mean over the one-vs-rest models.
+        update); for more than two classes, the mean over the one-vs-rest models. As in
+        SGDClassifier, each one-vs-rest model stops on its own loss (the ``tol`` rule); a
+        stopped model keeps its weights while the others train on.
     """
 
     def __init__(
@@ -138,7 +143,8 @@ class LogisticRegression(SGDClassifierBase):
         intercept = np.zeros(n_models, dtype=dtype)
         if init.get("coef") is not None:
             given = np.asarray(init["coef"], dtype=dtype)
-            if given.shape not in {(n_models, n_features), (n_features,) * (n_models == 1)}:
+            allowed = {(n_models, n_features)} | ({(n_features,)} if n_models == 1 else set())
+            if given.shape not in allowed:
                 raise ValueError(
                     f"coef_init has shape {given.shape}; expected ({n_models}, {n_features})"
                     + (f" or ({n_features},)" if n_models == 1 else "")
@@ -160,18 +166,13 @@ class LogisticRegression(SGDClassifierBase):
     def _set_params_arrays(self, params):
         self.coef_, self.intercept_ = params
 
-    def _run_kernel(self, X, codes, order, params, eta):
+    def _n_stopping_units(self, n_classes):
+        return self._n_outputs(n_classes)  # each one-vs-rest model stops on its own
+
+    def _run_kernel(self, X, codes, order, params, rates):
         coef, intercept = params
         n_models = coef.shape[0]
         positive_class = np.arange(n_models) if n_models > 1 else np.ones(1, dtype=np.int64)
-        loss = logistic_epoch(
-            X,
-            codes,
-            order,
-            coef,
-            intercept,
-            np.full(n_models, eta),
-            positive_class,
-            self.fit_intercept,
+        return logistic_epoch(
+            X, codes, order, coef, intercept, rates, positive_class, self.fit_intercept
         )
-        return float(loss.mean())

@@ -45,7 +45,8 @@ class TwoLayerNet(SGDClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation (as MLPClassifier draws it) and the shuffling.
     fit_intercept : bool, default=True
-        Use the biases b1, b2.
+        Learn the biases b1, b2. When False they stay at their initial values (0, or
+        ``intercepts_init``) and still enter the forward pass.
     warm_start : bool, default=False
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
@@ -170,7 +171,7 @@ class TwoLayerNet(SGDClassifierBase):
             if len(given) != 2:
                 raise ValueError(f"{name} must be a list of two arrays, got {len(given)}")
             for layer, (value, default) in enumerate(zip(given, target, strict=True)):
-                value = np.asarray(value, dtype=np.float64)
+                value = np.array(value, dtype=np.float64)  # a copy: never train the caller's
                 if value.shape != default.shape:
                     raise ValueError(
                         f"{name}[{layer}] has shape {value.shape}; expected {default.shape}"
@@ -196,17 +197,19 @@ class TwoLayerNet(SGDClassifierBase):
         self.coefs_ = [W1t.T, W2]
         self.intercepts_ = [b1, b2]
 
-    def _run_kernel(self, X, codes, order, params, eta):
-        return float(
-            net_epoch(
-                X,
-                codes,
-                order,
-                *params,
-                eta,
-                ACTIVATIONS.index(self.activation),
-                LOSSES.index(self.loss),
-                self.fit_intercept,
-                self.batch_size,
-            )
+    def _n_stopping_units(self, n_classes):
+        return 1
+
+    def _run_kernel(self, X, codes, order, params, rates):
+        loss = net_epoch(
+            X,
+            codes,
+            order,
+            *params,
+            float(rates[0]),
+            ACTIVATIONS.index(self.activation),
+            LOSSES.index(self.loss),
+            self.fit_intercept,
+            self.batch_size,
         )
+        return np.array([loss])

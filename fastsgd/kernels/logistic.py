@@ -11,13 +11,14 @@ Public kernels (callable from any ``@njit`` function; all arrays are NumPy array
             loss[m] += log-loss(z, t)           # taken before the update (progressive loss)
             r = t - s(z)
             coef[m] += eta[m] * r * X[i]
-            intercept[m] += eta[m] * r          # only when fit_intercept
+            intercept[m] += eta[m] * r          # only when fit_intercept; always in z
 
     X : (n_samples, n_features) float32 or float64, C-contiguous; never written, never copied.
     y : (n_samples,) integer class codes.
     order : (n_visits,) integer row indices: a permutation, a slice of one, or any index list.
     coef : (K, n_features), X's dtype, C-contiguous; updated in place.
-    intercept : (K,), X's dtype; updated in place (left alone when fit_intercept is False).
+    intercept : (K,), X's dtype; always part of the margin, updated in place only when
+        fit_intercept (as SGDClassifier treats a given intercept with fit_intercept=False).
     eta : (K,) float64, the learning rate of each model.
     positive_class : (K,) integer; model m treats ``y == positive_class[m]`` as label 1.
         K = 1 with positive_class = [1] is the binary model on labels {0, 1}; K = n_classes with
@@ -59,10 +60,9 @@ def logistic_visit(X, row, next_row, positive, coef, m, z, bias, rate, fit_inter
     bias, hinge part of the loss, tail part of the loss)."""
     residual, hinge, tail = logistic_terms(z, positive)
     step = cast_like(rate * residual, coef)
-    z = dense_axpy_dot(step, X, row, coef, m, next_row, zero)
     if fit_intercept:
         bias += step
-        z += bias
+    z = dense_axpy_dot(step, X, row, coef, m, next_row, zero) + bias
     return z, bias, hinge, tail
 
 
@@ -81,9 +81,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
 
     first = order[0]
     for m in range(n_models):
-        margin[m] = dense_axpy_dot(zero, X, first, coef, m, first, zero)
-        if fit_intercept:
-            margin[m] += intercept[m]
+        margin[m] = dense_axpy_dot(zero, X, first, coef, m, first, zero) + intercept[m]
 
     if n_models == 1:
         # The binary model keeps its state in registers rather than in the (K,) arrays: no

@@ -19,8 +19,8 @@ Public kernel (callable from any ``@njit`` function):
     order : (n_visits,) integer row indices.
     W1t : (H, k), the first layer stored one row per hidden unit (W1 transposed; the estimators
         show it as ``coefs_[0] = W1t.T`` of shape (k, H)). b1 : (H,), W2 : (H, n_out),
-        b2 : (n_out,). All in X's dtype and C-contiguous; updated in place (biases left alone
-        when fit_intercept is False).
+        b2 : (n_out,). All in X's dtype and C-contiguous; updated in place. The biases always
+        enter the forward pass and are updated only when fit_intercept.
     eta : float, the learning rate.
     activation : int, fastsgd.kernels.LOGISTIC, TANH or RELU (g1; the handout uses logistic).
     loss : int, fastsgd.kernels.LOG_LOSS (cross-entropy) or SQUARED_ERROR (1/2 (a2 - y)^2, the
@@ -47,12 +47,12 @@ from fastsgd.kernels._math import activate, activation_slope, output_layer
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
-def forward_output(z1, b2, W2, activation, fit_intercept, a1, z2):
-    """a1 = g1(z1), z2 = a1 W2 (+ b2)."""
+def forward_output(z1, b2, W2, activation, a1, z2):
+    """a1 = g1(z1), z2 = a1 W2 + b2."""
     for h in range(W2.shape[0]):
         a1[h] = activate(z1[h], activation)
     for c in range(W2.shape[1]):
-        acc = b2[c] if fit_intercept else b2[c] * 0
+        acc = b2[c]
         for h in range(W2.shape[0]):
             acc += a1[h] * W2[h, c]
         z2[c] = acc
@@ -94,14 +94,13 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fi
 
     first = order[0]
     dense_rows_axpy_dot(steps, X, first, W1t, first, z1, zero)
-    if fit_intercept:
-        z1 += b1
+    z1 += b1
     for i in range(n_visits):
         if distance and i + distance < n_visits:
             prefetch_row(X, order[i + distance])
         row = order[i]
         next_row = order[i + 1] if i + 1 < n_visits else row
-        forward_output(z1, b2, W2, activation, fit_intercept, a1, z2)
+        forward_output(z1, b2, W2, activation, a1, z2)
         loss_sum += output_layer(z2, a2, d2, y[row], loss)
         backward_output(a1, z1, W2, d2, rate, activation, d1)
         if fit_intercept:
@@ -109,11 +108,10 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fi
                 b2[c] -= rate * d2[c]
         for h in range(n_hidden):
             steps[h] = -rate * d1[h]
-        dense_rows_axpy_dot(steps, X, row, W1t, next_row, z1, zero)
         if fit_intercept:
-            for h in range(n_hidden):
-                b1[h] += steps[h]
-                z1[h] += b1[h]
+            b1 += steps
+        dense_rows_axpy_dot(steps, X, row, W1t, next_row, z1, zero)
+        z1 += b1
     return loss_sum / n_visits
 
 
@@ -143,10 +141,9 @@ def net_epoch_batched(
             xb[r] = X[order[start + r]]
         np.dot(xb, W1t.T, z1)
         for r in range(m):
-            if fit_intercept:
-                for h in range(n_hidden):
-                    z1[r, h] += b1[h]
-            forward_output(z1[r], b2, W2, activation, fit_intercept, a1[r], z2[r])
+            for h in range(n_hidden):
+                z1[r, h] += b1[h]
+            forward_output(z1[r], b2, W2, activation, a1[r], z2[r])
             loss_sum += output_layer(z2[r], a2[r], d2[r], y[order[start + r]], loss)
         np.dot(d2, W2.T, d1)  # backward through the current W2
         for r in range(m):
