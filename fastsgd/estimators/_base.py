@@ -190,10 +190,14 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     f"fitted on {self.classes_.tolist()!r}."
                 )
             params = [p.astype(X.dtype, copy=True) for p in self._get_params_arrays()]
-            # The shapes the current hyperparameters and X call for (a throwaway draw).
-            wanted = self._init_params(
-                X.shape[1], classes.size, X.dtype, np.random.RandomState(0), {}
-            )
+            # fit with warm_start: the shapes the current hyperparameters and X call for (a
+            # throwaway draw). partial_fit needs no such check: validate_data already compared
+            # the features, and the kernels take their sizes from the arrays themselves.
+            wanted = params
+            if not incremental:
+                wanted = self._init_params(
+                    X.shape[1], classes.size, X.dtype, np.random.RandomState(0), {}
+                )
             if [p.shape for p in params] != [p.shape for p in wanted]:
                 raise ValueError(
                     f"warm_start cannot continue: the fitted weights have shapes "
