@@ -67,7 +67,8 @@ def test_kernel_matches_reference(
 # -- gradients against finite differences ----------------------------------------------------
 
 
-def reference_loss(params, X, y, activation, loss, fit_intercept):
+def reference_loss(params, X, y, activation, loss):
+    """Mean loss; the biases always enter the forward pass (fit_intercept only gates updates)."""
     W1t, b1, W2, b2 = params
     _, _, z2, a2 = reference.net_forward(X, W1t, b1, W2, b2, activation)
     target = reference.net_targets(y, W2.shape[1])
@@ -105,8 +106,8 @@ def test_every_gradient_matches_central_differences(activation, loss, n_out, fit
             plus[index][position] += h
             minus[index][position] -= h
             numeric[position] = (
-                reference_loss(plus, X, y, activation, loss, fit_intercept)
-                - reference_loss(minus, X, y, activation, loss, fit_intercept)
+                reference_loss(plus, X, y, activation, loss)
+                - reference_loss(minus, X, y, activation, loss)
             ) / (2 * h)
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8, err_msg=names[index])
 
