@@ -34,9 +34,15 @@ Per sample, the first layer is H logistic-regression-like rows: the kernel reuse
 kernel's fused pass (dense_axpy_dot, four rows at a time), which updates hidden unit h's row for
 this sample and reads it for the next sample's forward pass in one sweep, so W1 is streamed once
 per sample.
-Scratch vectors are allocated once per call. The mini-batch path gathers each batch into a
-scratch block and uses BLAS-3 products (np.dot) for the forward and backward passes.
+
+Both paths work on private copies made once per call and written back at the end: W1t with rows
+zero-padded to a multiple of PADDED_WIDTH (per sample only), and W2 transposed to (n_out, H) so
+that every loop over hidden units reads contiguous memory for any number of outputs. Scratch
+vectors are allocated once per call, never per sample. The mini-batch path gathers each batch
+into a scratch block and uses BLAS-3 products (np.dot) for the forward and backward passes.
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -45,83 +51,116 @@ from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_rows_axpy_dot, subtrac
 from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
 from fastsgd.kernels._math import activate, activation_slope, output_layer
 
+# The per-sample path works on a copy of W1t whose rows are zero-padded to a multiple of
+# PADDED_WIDTH elements, and on zero-padded copies of the current and next rows of X. The fused
+# row pass then has no scalar remainder loop: at k=100 float32, H=32 the first layer measured
+# 385 -> 312 ns per sample. 8 elements fill one AVX2 register of float32 and two of float64;
+# the zeros add nothing to any dot product or update.
+PADDED_WIDTH = 8
+
+# The loss is summed as linear terms plus the log of a running product of output_layer's
+# factors, folded into a log only when the product grows past this (factors are <= n_out).
+PRODUCT_LIMIT = 2.0**500
+
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
-def forward_output(z1, b2, W2, activation, a1, z2):
-    """a1 = g1(z1), z2 = a1 W2 + b2."""
-    for h in range(W2.shape[0]):
-        a1[h] = activate(z1[h], activation)
-    for c in range(W2.shape[1]):
+def hidden_forward(z1, b1, W2t, b2, activation, a1, z2):
+    """z1 += b1, a1 = g1(z1), z2 = W2t a1 + b2, for one sample."""
+    for h in range(z1.shape[0]):
+        z = z1[h] + b1[h]
+        z1[h] = z
+        a1[h] = activate(z, activation)
+    for c in range(W2t.shape[0]):
         acc = b2[c]
-        for h in range(W2.shape[0]):
-            acc += a1[h] * W2[h, c]
+        for h in range(W2t.shape[1]):
+            acc += W2t[c, h] * a1[h]
         z2[c] = acc
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
-def backward_output(a1, z1, W2, d2, rate, activation, d1):
-    """d1 = (W2 d2) * g1'(z1) through the current W2, then W2 -= rate a1 d2^T."""
-    n_hidden, n_out = W2.shape
+def hidden_backward(z1, a1, d2, W2t, rate, activation, steps):
+    """steps = -rate * (W2t^T d2) * g1'(z1) through the current W2t; W2t -= rate d2 a1^T.
+
+    Each row of W2t is read for the backward sum and updated in the same pass, so the hidden
+    deltas use the weights of the forward pass (the handout's 39.2 f).
+    """
+    n_out, n_hidden = W2t.shape
     for h in range(n_hidden):
-        total = W2[h, 0] * d2[0]
-        for c in range(1, n_out):
-            total += W2[h, c] * d2[c]
-        d1[h] = total * activation_slope(z1[h], a1[h], activation)
+        steps[h] = 0.0
     for c in range(n_out):
-        scale = rate * d2[c]
+        delta = d2[c]
+        scale = rate * delta
         for h in range(n_hidden):
-            W2[h, c] -= scale * a1[h]
+            w = W2t[c, h]
+            steps[h] += w * delta
+            W2t[c, h] = w - scale * a1[h]
+    for h in range(n_hidden):
+        steps[h] *= -rate * activation_slope(z1[h], a1[h], activation)
 
 
 @njit(cache=True, nogil=True)
-def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept):
+def padded_width(n):
+    """n rounded up to a multiple of PADDED_WIDTH."""
+    return (n + PADDED_WIDTH - 1) // PADDED_WIDTH * PADDED_WIDTH
+
+
+@njit(cache=True, nogil=True)
+def net_epoch_per_sample(X, y, order, W1t, b1, W2t, b2, rate, activation, loss, fit_intercept):
     n_visits = order.shape[0]
-    n_hidden, n_out = W2.shape
+    n_out, n_hidden = W2t.shape
+    n_features = X.shape[1]
     dtype = W1t.dtype
     z1 = np.empty(n_hidden, dtype=dtype)
     a1 = np.empty(n_hidden, dtype=dtype)
-    d1 = np.empty(n_hidden, dtype=dtype)
+    steps = np.zeros(n_hidden, dtype=dtype)
     z2 = np.empty(n_out, dtype=dtype)
     a2 = np.empty(n_out, dtype=dtype)
     d2 = np.empty(n_out, dtype=dtype)
-    steps = np.zeros(n_hidden, dtype=dtype)
-    rate = cast_like(eta, W1t)
+    width = padded_width(n_features)
+    weights = np.zeros((n_hidden, width), dtype=dtype)
+    weights[:, :n_features] = W1t
+    rows = np.zeros((2, width), dtype=dtype)  # this sample's row and the next one
     zero = cast_like(0.0, W1t)
-    if n_visits == 0:
-        return 0.0
-    loss_sum = 0.0
+    linear_sum, product, log_sum = 0.0, 1.0, 0.0
     distance = prefetch_distance(X)
 
-    first = order[0]
-    dense_rows_axpy_dot(steps, X, first, W1t, first, z1, zero)
-    z1 += b1
+    current = 0
+    rows[current, :n_features] = X[order[0]]
+    dense_rows_axpy_dot(steps, rows, current, weights, current, z1, zero)
     for i in range(n_visits):
         if distance and i + distance < n_visits:
             prefetch_row(X, order[i + distance])
         row = order[i]
+        following = 1 - current
         next_row = order[i + 1] if i + 1 < n_visits else row
-        forward_output(z1, b2, W2, activation, a1, z2)
-        loss_sum += output_layer(z2, a2, d2, y[row], loss)
-        backward_output(a1, z1, W2, d2, rate, activation, d1)
+        for j in range(n_features):
+            rows[following, j] = X[next_row, j]
+        hidden_forward(z1, b1, W2t, b2, activation, a1, z2)
+        linear, factor = output_layer(z2, a2, d2, y[row], loss)
+        linear_sum += linear
+        product *= factor
+        if product > PRODUCT_LIMIT:
+            log_sum += math.log(product)
+            product = 1.0
+        hidden_backward(z1, a1, d2, W2t, rate, activation, steps)
         if fit_intercept:
             for c in range(n_out):
                 b2[c] -= rate * d2[c]
-        for h in range(n_hidden):
-            steps[h] = -rate * d1[h]
-        if fit_intercept:
-            b1 += steps
-        dense_rows_axpy_dot(steps, X, row, W1t, next_row, z1, zero)
-        z1 += b1
-    return loss_sum / n_visits
+            for h in range(n_hidden):
+                b1[h] += steps[h]
+        dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
+        current = following
+    W1t[:, :] = weights[:, :n_features]
+    return linear_sum + (log_sum + math.log(product))
 
 
 @njit(cache=True, nogil=True)
 def net_epoch_batched(
-    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
+    X, y, order, W1t, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
 ):
     n_visits = order.shape[0]
     n_hidden, n_features = W1t.shape
-    n_out = W2.shape[1]
+    n_out = W2t.shape[0]
     dtype = W1t.dtype
     batch = np.empty((batch_size, n_features), dtype=dtype)
     Z1 = np.empty((batch_size, n_hidden), dtype=dtype)
@@ -131,8 +170,8 @@ def net_epoch_batched(
     A2 = np.empty((batch_size, n_out), dtype=dtype)
     D2 = np.empty((batch_size, n_out), dtype=dtype)
     grad_W1t = np.empty((n_hidden, n_features), dtype=dtype)
-    grad_W2 = np.empty((n_hidden, n_out), dtype=dtype)
-    loss_sum = 0.0
+    grad_W2t = np.empty((n_out, n_hidden), dtype=dtype)
+    linear_sum, product, log_sum = 0.0, 1.0, 0.0
     for start in range(0, n_visits, batch_size):
         m = min(batch_size, n_visits - start)
         xb, z1, a1, d1 = batch[:m], Z1[:m], A1[:m], D1[:m]
@@ -141,33 +180,44 @@ def net_epoch_batched(
             xb[r] = X[order[start + r]]
         np.dot(xb, W1t.T, z1)
         for r in range(m):
-            for h in range(n_hidden):
-                z1[r, h] += b1[h]
-            forward_output(z1[r], b2, W2, activation, a1[r], z2[r])
-            loss_sum += output_layer(z2[r], a2[r], d2[r], y[order[start + r]], loss)
-        np.dot(d2, W2.T, d1)  # backward through the current W2
+            hidden_forward(z1[r], b1, W2t, b2, activation, a1[r], z2[r])
+            linear, factor = output_layer(z2[r], a2[r], d2[r], y[order[start + r]], loss)
+            linear_sum += linear
+            product *= factor
+            if product > PRODUCT_LIMIT:
+                log_sum += math.log(product)
+                product = 1.0
+        np.dot(d2, W2t, d1)  # backward through the current W2
         for r in range(m):
             for h in range(n_hidden):
                 d1[r, h] *= activation_slope(z1[r, h], a1[r, h], activation)
-        np.dot(a1.T, d2, grad_W2)
+        np.dot(d2.T, a1, grad_W2t)
         np.dot(d1.T, xb, grad_W1t)
         scale = cast_like(eta / m, W1t)
-        subtract_scaled(W2, scale, grad_W2)
+        subtract_scaled(W2t, scale, grad_W2t)
         subtract_scaled(W1t, scale, grad_W1t)
         if fit_intercept:
             for c in range(n_out):
                 b2[c] -= scale * d2[:, c].sum()
             for h in range(n_hidden):
                 b1[h] -= scale * d1[:, h].sum()
-    return loss_sum / max(n_visits, 1)
+    return linear_sum + (log_sum + math.log(product))
 
 
 @njit(cache=True, nogil=True)
 def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+    n_visits = order.shape[0]
+    if n_visits == 0:
+        return 0.0
+    W2t = np.ascontiguousarray(W2.T)
     if batch_size <= 1:
-        return net_epoch_per_sample(
-            X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
+        rate = cast_like(eta, W1t)
+        total = net_epoch_per_sample(
+            X, y, order, W1t, b1, W2t, b2, rate, activation, loss, fit_intercept
         )
-    return net_epoch_batched(
-        X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
-    )
+    else:
+        total = net_epoch_batched(
+            X, y, order, W1t, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
+        )
+    W2[:, :] = W2t.T
+    return total / n_visits
