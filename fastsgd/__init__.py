@@ -1,11 +1,13 @@
 """fastsgd: Numba-compiled per-sample SGD with scikit-learn estimators.
 
-- ``fastsgd.LogisticRegression`` and ``fastsgd.TwoLayerNet``: the estimators.
+- ``fastsgd.LogisticRegression``, ``fastsgd.LogisticRegressionSweep`` and
+  ``fastsgd.TwoLayerNet``: the estimators.
+- ``fastsgd.parallel``: parameter-averaging and Hogwild variants of the kernels.
 - ``fastsgd.kernels``: the compiled epoch kernels, callable from other ``@njit`` code.
 - ``fastsgd.reference``: the same algorithms as plain NumPy loops (baseline and test oracle).
 """
 
-from fastsgd.estimators import LogisticRegression, TwoLayerNet
+from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
 
 __version__ = "0.1.0"
-__all__ = ["LogisticRegression", "TwoLayerNet", "__version__"]
+__all__ = ["LogisticRegression", "LogisticRegressionSweep", "TwoLayerNet", "__version__"]

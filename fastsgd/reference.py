@@ -136,3 +136,28 @@ def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
             b2 -= scale * d2.sum(axis=0)
             b1 -= scale * d1.sum(axis=0)
     return loss_sum / max(len(order), 1)
+
+
+# -- parallel strategies (fastsgd.parallel) ------------------------------------------------------
+
+
+def parameter_mixing(epoch, X, y, order, params, n_shards, *settings):
+    """Iterative parameter mixing: ``epoch`` on each contiguous shard of ``order`` from copies of
+    ``params``, then every parameter becomes the mean of the copies; returns the mean loss.
+
+    ``epoch`` is ``logistic_epoch`` or ``net_epoch`` above, ``params`` the list of arrays it
+    updates (coef, intercept) or (W1t, b1, W2, b2), ``settings`` its remaining arguments.
+    """
+    n_visits = len(order)
+    n_shards = max(1, min(n_shards, n_visits))
+    copies, loss_sum = [], 0.0
+    for shard in range(n_shards):
+        start, stop = shard * n_visits // n_shards, (shard + 1) * n_visits // n_shards
+        mine = [p.copy() for p in params]
+        loss_sum = loss_sum + np.asarray(epoch(X, y, order[start:stop], *mine, *settings)) * (
+            stop - start
+        )
+        copies.append(mine)
+    for i, p in enumerate(params):
+        p[...] = np.mean([mine[i] for mine in copies], axis=0)
+    return loss_sum / max(n_visits, 1)

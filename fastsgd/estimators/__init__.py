@@ -2,5 +2,6 @@
 
 from fastsgd.estimators.logistic import LogisticRegression
 from fastsgd.estimators.net import TwoLayerNet
+from fastsgd.estimators.sweep import LogisticRegressionSweep
 
-__all__ = ["LogisticRegression", "TwoLayerNet"]
+__all__ = ["LogisticRegression", "LogisticRegressionSweep", "TwoLayerNet"]

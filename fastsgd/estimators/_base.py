@@ -21,6 +21,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from fastsgd.parallel import STRATEGIES, parallel_region, resolve_n_jobs
+
 # Samples x features x models handled per kernel call. A chunk of this size takes tens of
 # milliseconds: often enough to keep the progress bar live, rare enough that the Python call per
 # chunk costs nothing measurable.
@@ -75,9 +77,10 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
       ``init`` holds the user's initial values (``None`` where not given).
     - ``_get_params_arrays()`` / ``_set_params_arrays(params)``: read and write the fitted
       attributes as that list.
-    - ``_run_kernel(X, codes, order, params, rates)``: one kernel call over ``order`` (a chunk of
-      the visiting order) with one learning rate per stopping unit, updating ``params`` in place
-      and returning each unit's mean loss over the chunk.
+    - ``_run_kernel(X, codes, order, params, rates, n_shards)``: one kernel call over ``order``
+      (a chunk of the visiting order) with one learning rate per stopping unit, updating
+      ``params`` in place and returning each unit's mean loss over the chunk. ``n_shards`` > 1
+      asks for the parallel kernel of the ``parallel`` strategy with that many shards.
     - ``_n_stopping_units(n_classes)``: how many independently stopped models ``params`` holds.
     - ``_work_per_sample(n_features, n_classes)``: multiply-adds per sample, to size the chunks.
     and may set ``_samples_per_step`` (a chunk is a whole number of steps) and ``_t_start``.
@@ -97,6 +100,8 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+        "parallel": [StrOptions(set(STRATEGIES))],
     }
 
     def partial_fit(self, X, y, classes=None):
@@ -136,7 +141,11 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     # -- training -----------------------------------------------------------------------------
 
-    def _fit(self, X, y, *, max_iter, classes, init, incremental):
+    def _initial_rates(self, n_classes):
+        """Each stopping unit's learning rate at the start of a fit."""
+        return np.full(self._n_stopping_units(n_classes), float(self.eta0))
+
+    def _fit(self, X, y, *, max_iter, classes, init, incremental, sample_indices=None):
         """Train and commit the result; on any error the estimator keeps its previous state."""
         # validate_data records n_features_in_ (and feature_names_in_) before training starts;
         # put them back if this call fails, so that the previous model stays usable.
@@ -146,7 +155,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             if hasattr(self, name)
         }
         try:
-            return self._fit_or_raise(X, y, max_iter, classes, init, incremental, recorded)
+            return self._fit_or_raise(
+                X, y, max_iter, classes, init, incremental, recorded, sample_indices
+            )
         except BaseException:
             for name in ("n_features_in_", "feature_names_in_"):
                 if name in recorded:
@@ -155,7 +166,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     delattr(self, name)
             raise
 
-    def _fit_or_raise(self, X, y, max_iter, classes, init, incremental, recorded):
+    def _fit_or_raise(self, X, y, max_iter, classes, init, incremental, recorded, sample_indices):
         self._validate_params()
         first_call = not (incremental and hasattr(self, "classes_"))
         X, y = self._validate_training_data(X, y, reset=first_call)
@@ -213,15 +224,22 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             t = self._t_start
             loss_curve = []
 
-        n_samples = X.shape[0]
-        order = np.arange(n_samples, dtype=np.int64)
+        if sample_indices is None:
+            order = np.arange(X.shape[0], dtype=np.int64)
+        else:  # train on these rows only (a validation split), without copying X
+            order = np.array(sample_indices, dtype=np.int64)
+        n_samples = order.size
         step = self._samples_per_step
         work = max(1, self._work_per_sample(X.shape[1], classes.size))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
+        n_shards = resolve_n_jobs(self.n_jobs)
+        if n_shards > 1:
+            # One parallel call per epoch: 'average' mixes the shards' weights once per epoch.
+            chunk = max(n_samples, 1)
         # Each stopping unit (a one-vs-rest model, or the whole net) follows SGDClassifier's
         # rule on its own loss; a unit that has stopped keeps its weights (rate 0) while the
         # others train on.
-        rates = np.full(self._n_stopping_units(classes.size), float(self.eta0))
+        rates = self._initial_rates(classes.size)
         best_loss = np.full(rates.size, np.inf)
         no_improvement = np.zeros(rates.size, dtype=np.int64)
         n_iter = 0
@@ -236,7 +254,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             for epoch in range(max_iter):
                 if self.shuffle:
                     rng.shuffle(order)
-                losses = self._run_epoch(X, codes, order, params, rates, chunk, bar, epoch)
+                losses = self._run_epoch(
+                    X, codes, order, params, rates, chunk, bar, epoch, n_shards
+                )
                 self._check_finite_after_epoch(X, params, losses, epoch)
                 n_iter += 1
                 t += n_samples
@@ -267,12 +287,17 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = loss_curve
         return self
 
-    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch):
+    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch, n_shards):
         """One epoch in chunks; returns each stopping unit's mean progressive loss."""
         loss_sum = np.zeros(rates.size)
         for start in range(0, order.size, chunk):
             part = order[start : start + chunk]
-            loss_sum += self._run_kernel(X, codes, part, params, rates) * part.size
+            if n_shards > 1:
+                with parallel_region(n_shards):
+                    losses = self._run_kernel(X, codes, part, params, rates, n_shards)
+            else:
+                losses = self._run_kernel(X, codes, part, params, rates, 1)
+            loss_sum += losses * part.size
             bar.update(part.size)
             if not bar.disable:
                 running = loss_sum.mean() / (start + part.size)
@@ -285,10 +310,14 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
         raise ValueError(
             f"The weights became non-finite in epoch {epoch + 1}: training diverged. The "
-            f"learning rate eta0={self.eta0!r} is likely too large for this data; lower it, or "
+            f"learning rate ({self._rate_description()}) is likely too large for this data; lower "
+            "it, or "
             "scale the features (for example with sklearn.preprocessing.StandardScaler). The "
             "estimator keeps the state it had before this call."
         )
+
+    def _rate_description(self):
+        return f"eta0={self.eta0!r}"
 
     # -- prediction ---------------------------------------------------------------------------
 

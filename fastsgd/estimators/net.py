@@ -12,6 +12,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastsgd.estimators._base import SGDClassifierBase
 from fastsgd.kernels import ACTIVATIONS, LOSSES, net_epoch
+from fastsgd.parallel import net_epoch_average, net_epoch_hogwild
+
+PARALLEL_KERNELS = {"average": net_epoch_average, "hogwild": net_epoch_hogwild}
 
 
 class TwoLayerNet(SGDClassifierBase):
@@ -50,6 +53,17 @@ class TwoLayerNet(SGDClassifierBase):
     warm_start : bool, default=False
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
+    n_jobs : int or None, default=None
+        Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads
+        (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one thread runs
+        the ``parallel`` strategy, one call per epoch.
+    parallel : {'average', 'hogwild'}, default='average'
+        The strategy when n_jobs > 1. 'average': each thread trains its own copy on a contiguous
+        shard of the epoch's visiting order, and the copies are averaged at the end of the epoch
+        (iterative parameter mixing, Zinkevich et al. 2010). Deterministic: a given
+        random_state and n_jobs give bit-identical weights. 'hogwild': all threads update one
+        shared set of weights without locks (Niu et al. 2011); NOT deterministic, and slower
+        than one thread on dense data, where the threads contend for the same cache lines.
 
     Attributes
     ----------
@@ -88,6 +102,8 @@ class TwoLayerNet(SGDClassifierBase):
         fit_intercept: bool = True,
         warm_start: bool = False,
         verbose: int = 0,
+        n_jobs: int | None = None,
+        parallel: str = "average",
     ):
         self.n_hidden = n_hidden
         self.activation = activation
@@ -103,6 +119,8 @@ class TwoLayerNet(SGDClassifierBase):
         self.fit_intercept = fit_intercept
         self.warm_start = warm_start
         self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.parallel = parallel
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -200,8 +218,8 @@ class TwoLayerNet(SGDClassifierBase):
     def _n_stopping_units(self, n_classes):
         return 1
 
-    def _run_kernel(self, X, codes, order, params, rates):
-        loss = net_epoch(
+    def _run_kernel(self, X, codes, order, params, rates, n_shards):
+        arguments = (
             X,
             codes,
             order,
@@ -212,4 +230,6 @@ class TwoLayerNet(SGDClassifierBase):
             self.fit_intercept,
             self.batch_size,
         )
-        return np.array([loss])
+        if n_shards > 1:
+            return np.array([PARALLEL_KERNELS[self.parallel](*arguments, n_shards)])
+        return np.array([net_epoch(*arguments)])

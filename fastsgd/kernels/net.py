@@ -105,22 +105,24 @@ def padded_width(n):
 
 
 @njit(cache=True, nogil=True)
-def net_epoch_per_sample(X, y, order, W1t, b1, W2t, b2, rate, activation, loss, fit_intercept):
+def net_steps_per_sample(X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept):
+    """Per-sample SGD over ``order`` on the working arrays; returns the summed loss.
+
+    ``weights`` is W1t with rows zero-padded to ``padded_width(k)`` columns, ``W2t`` is W2
+    transposed; both are updated in place (and may be shared between threads: Hogwild).
+    """
     n_visits = order.shape[0]
     n_out, n_hidden = W2t.shape
     n_features = X.shape[1]
-    dtype = W1t.dtype
+    dtype = weights.dtype
     z1 = np.empty(n_hidden, dtype=dtype)
     a1 = np.empty(n_hidden, dtype=dtype)
     steps = np.zeros(n_hidden, dtype=dtype)
     z2 = np.empty(n_out, dtype=dtype)
     a2 = np.empty(n_out, dtype=dtype)
     d2 = np.empty(n_out, dtype=dtype)
-    width = padded_width(n_features)
-    weights = np.zeros((n_hidden, width), dtype=dtype)
-    weights[:, :n_features] = W1t
-    rows = np.zeros((2, width), dtype=dtype)  # this sample's row and the next one
-    zero = cast_like(0.0, W1t)
+    rows = np.zeros((2, weights.shape[1]), dtype=dtype)  # this sample's row and the next one
+    zero = cast_like(0.0, weights)
     linear_sum, product, log_sum = 0.0, 1.0, 0.0
     distance = prefetch_distance(X)
 
@@ -150,14 +152,15 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2t, b2, rate, activation, loss, 
                 b1[h] += steps[h]
         dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
         current = following
-    W1t[:, :] = weights[:, :n_features]
     return linear_sum + (log_sum + math.log(product))
 
 
 @njit(cache=True, nogil=True)
-def net_epoch_batched(
+def net_steps_batched(
     X, y, order, W1t, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
 ):
+    """Mini-batch SGD over ``order``; returns the summed loss. W1t and W2t (W2 transposed) are
+    updated in place."""
     n_visits = order.shape[0]
     n_hidden, n_features = W1t.shape
     n_out = W2t.shape[0]
@@ -205,19 +208,43 @@ def net_epoch_batched(
 
 
 @njit(cache=True, nogil=True)
+def working_copies(W1t, W2, batch_size):
+    """The kernels' private layout: (W1t, zero-padded for the per-sample path; W2 transposed)."""
+    n_hidden, n_features = W1t.shape
+    width = padded_width(n_features) if batch_size <= 1 else n_features
+    weights = np.zeros((n_hidden, width), dtype=W1t.dtype)
+    weights[:, :n_features] = W1t
+    return weights, np.ascontiguousarray(W2.T)
+
+
+@njit(cache=True, nogil=True)
+def write_back(weights, W2t, W1t, W2):
+    """Copy the working layout back into the caller's W1t and W2."""
+    W1t[:, :] = weights[:, : W1t.shape[1]]
+    W2[:, :] = W2t.T
+
+
+@njit(cache=True, nogil=True)
+def net_steps(X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size):
+    """One pass over ``order`` on the working layout; returns the summed loss."""
+    if batch_size <= 1:
+        rate = cast_like(eta, weights)
+        return net_steps_per_sample(
+            X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept
+        )
+    return net_steps_batched(
+        X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
+    )
+
+
+@njit(cache=True, nogil=True)
 def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
-    W2t = np.ascontiguousarray(W2.T)
-    if batch_size <= 1:
-        rate = cast_like(eta, W1t)
-        total = net_epoch_per_sample(
-            X, y, order, W1t, b1, W2t, b2, rate, activation, loss, fit_intercept
-        )
-    else:
-        total = net_epoch_batched(
-            X, y, order, W1t, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
-        )
-    W2[:, :] = W2t.T
+    weights, W2t = working_copies(W1t, W2, batch_size)
+    total = net_steps(
+        X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
+    )
+    write_back(weights, W2t, W1t, W2)
     return total / n_visits

@@ -1,0 +1,58 @@
+"""Shards of the visiting order and per-thread copies of parameters, for the parallel kernels."""
+
+import numpy as np
+from numba import njit
+
+CACHE_LINE_BYTES = 64
+
+
+@njit(cache=True, nogil=True)
+def shard_bounds(n_visits, n_shards, shard):
+    """[start, stop) of ``shard`` when n_visits visits are split into contiguous shards."""
+    return shard * n_visits // n_shards, (shard + 1) * n_visits // n_shards
+
+
+@njit(cache=True, nogil=True)
+def private_copies(template, n_copies):
+    """n_copies copies of ``template``, one per row of a 2-D buffer.
+
+    Each row is padded by at least one cache line, so two threads writing their own copies never
+    share a 64-byte line (false sharing), whatever the buffer's alignment.
+    """
+    line = max(1, CACHE_LINE_BYTES // template.itemsize)
+    size = template.size
+    stride = (size + line + line - 1) // line * line
+    buffer = np.empty((n_copies, stride), dtype=template.dtype)
+    flat = template.reshape(size)
+    for copy in range(n_copies):
+        buffer[copy, :size] = flat
+    return buffer
+
+
+@njit(cache=True, nogil=True)
+def copy_of(buffer, copy, template):
+    """Copy ``copy`` in ``buffer`` as a C-contiguous array shaped like ``template``."""
+    return buffer[copy, : template.size].reshape(template.shape)
+
+
+@njit(cache=True, nogil=True)
+def average_into(buffer, n_copies, target):
+    """target = the mean of the copies, summed in copy order (bit-identical on every run)."""
+    flat = target.reshape(target.size)
+    for i in range(target.size):
+        total = buffer[0, i]
+        for copy in range(1, n_copies):
+            total += buffer[copy, i]
+        flat[i] = total / n_copies
+
+
+@njit(cache=True, nogil=True)
+def add_deltas_into(buffer, n_copies, start, target):
+    """target = start + the sum over copies of (copy - start): every thread's change kept."""
+    flat = target.reshape(target.size)
+    origin = start.reshape(start.size)
+    for i in range(target.size):
+        total = origin[i]
+        for copy in range(n_copies):
+            total += buffer[copy, i] - origin[i]
+        flat[i] = total

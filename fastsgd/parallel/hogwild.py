@@ -1,0 +1,74 @@
+"""Hogwild: threads update one shared set of weights without locks (Niu, Recht, Re and Wright,
+"Hogwild!", NIPS 2011).
+
+NOT deterministic: updates from different threads interleave and may overwrite each other, so
+two runs give different weights (use ``fastsgd.parallel.average`` for reproducible results).
+It pays off when each sample touches few weights. On dense data every thread writes every
+weight on every sample, the threads fight over the same cache lines, and it is usually slower
+than one thread (see bench/test_bench_parallel.py).
+
+The visiting order is split into ``n_shards`` contiguous shards, one per task. The logistic
+intercepts, which every sample updates, are kept per shard and their changes summed at the end
+(a race on a single scalar would lose most updates); the net's biases are shared like its
+weights.
+
+Public kernels (callable from any ``@njit`` function; ``numba.set_num_threads`` sets the
+threads): ``logistic_epoch_hogwild(..., n_shards)`` and ``net_epoch_hogwild(..., n_shards)``,
+with the arguments and return value of the sequential kernels plus ``n_shards``.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from fastsgd.kernels.logistic import logistic_epoch
+from fastsgd.kernels.net import net_steps, working_copies, write_back
+from fastsgd.parallel._shards import add_deltas_into, copy_of, private_copies, shard_bounds
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def logistic_epoch_hogwild(
+    X, y, order, coef, intercept, eta, positive_class, fit_intercept, n_shards
+):
+    n_visits = order.shape[0]
+    n_models = coef.shape[0]
+    n_shards = max(1, min(n_shards, n_visits))
+    start_intercept = intercept.copy()
+    intercepts = private_copies(intercept, n_shards)
+    loss_sums = private_copies(np.zeros(n_models), n_shards)
+    for shard in prange(n_shards):
+        start, stop = shard_bounds(n_visits, n_shards, shard)
+        shard_loss = logistic_epoch(
+            X, y, order[start:stop], coef, copy_of(intercepts, shard, intercept), eta,
+            positive_class, fit_intercept,
+        )  # fmt: skip
+        for m in range(n_models):
+            loss_sums[shard, m] = shard_loss[m] * (stop - start)
+    add_deltas_into(intercepts, n_shards, start_intercept, intercept)
+    total = np.zeros(n_models)
+    for shard in range(n_shards):
+        for m in range(n_models):
+            total[m] += loss_sums[shard, m]
+    return total / max(n_visits, 1)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def net_epoch_hogwild(
+    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
+):
+    n_visits = order.shape[0]
+    if n_visits == 0:
+        return 0.0
+    n_shards = min(n_shards, n_visits)
+    weights, W2t = working_copies(W1t, W2, batch_size)
+    loss_sums = private_copies(np.zeros(1), n_shards)
+    for shard in prange(n_shards):
+        start, stop = shard_bounds(n_visits, n_shards, shard)
+        loss_sums[shard, 0] = net_steps(
+            X, y, order[start:stop], weights, b1, W2t, b2, eta, activation, loss,
+            fit_intercept, batch_size,
+        )  # fmt: skip
+    write_back(weights, W2t, W1t, W2)
+    total = 0.0
+    for shard in range(n_shards):
+        total += loss_sums[shard, 0]
+    return total / n_visits
