@@ -14,6 +14,7 @@ N_SAMPLES = int(os.environ.get("FASTSGD_BENCH_N", 1_000_000))
 ROUNDS = int(os.environ.get("FASTSGD_BENCH_ROUNDS", 3))
 
 _results: dict[str, dict[str, float]] = {}
+_notes: dict[str, list[str]] = {}
 _flops: dict[str, dict[str, float]] = {}
 _data_cache: dict[tuple, tuple] = {}
 
@@ -47,6 +48,18 @@ def record():
     return _record
 
 
+@pytest.fixture
+def note():
+    """note(group, text): a line for the report (a measured quality figure, not a time)."""
+
+    def _note(group, text):
+        _notes.setdefault(group, []).append(text)
+
+    return _note
+
+
+BASELINE = "sequential"  # in a group with this row, every other row gets its speedup over it
+
 RATIOS = [
     # (label, numerator row, denominator row): how many times faster the first is
     ("fit vs SGDClassifier fit (x faster)", "sklearn-fit", "fastsgd-fit"),
@@ -59,16 +72,18 @@ RATIOS = [
     ("per-sample vs PyTorch loop (x faster)", "torch-per-sample", "fastsgd-per-sample"),
     ("batch vs MLPClassifier (x faster)", "mlp-batch", "fastsgd-batch"),
     ("batch vs PyTorch loop (x faster)", "torch-batch", "fastsgd-batch"),
+    ("sweep vs 8 separate fits (x faster)", "8-separate-fits", "sweep-one-pass"),
 ]
 ROOF = "gemm-1-thread"
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _results:
+    if not _results and not _notes:
         return
     write = terminalreporter.write_line
     terminalreporter.section("fastsgd ratios (median times, all taken in this run)")
-    for group, rows in _results.items():
+    for group in sorted(set(_results) | set(_notes), key=list({**_results, **_notes}).index):
+        rows = _results.get(group, {})
         write(f"{group}")
         flops = _flops.get(group, {})
         roof = flops[ROOF] / rows[ROOF] if ROOF in flops else None
@@ -85,3 +100,10 @@ def pytest_terminal_summary(terminalreporter):
         for label, top, bottom in RATIOS:
             if top in rows and bottom in rows:
                 write(f"    {label:42s} {rows[top] / rows[bottom]:8.2f}")
+        if BASELINE in rows:
+            for name, seconds in sorted(rows.items()):
+                if name != BASELINE:
+                    write(f"    {name + ' vs ' + BASELINE + ' (x faster)':42s} "
+                          f"{rows[BASELINE] / seconds:8.2f}")  # fmt: skip
+        for text in _notes.get(group, []):
+            write(f"    {text}")
