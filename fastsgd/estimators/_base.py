@@ -309,15 +309,14 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             return
         assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
         raise ValueError(
-            f"The weights became non-finite in epoch {epoch + 1}: training diverged. The "
-            f"learning rate ({self._rate_description()}) is likely too large for this data; lower "
-            "it, or "
+            f"The weights became non-finite in epoch {epoch + 1}: training diverged. "
+            f"{self._rate_description()} is likely too large for this data; lower it, or "
             "scale the features (for example with sklearn.preprocessing.StandardScaler). The "
             "estimator keeps the state it had before this call."
         )
 
     def _rate_description(self):
-        return f"eta0={self.eta0!r}"
+        return f"The learning rate eta0={self.eta0!r}"
 
     # -- prediction ---------------------------------------------------------------------------
 

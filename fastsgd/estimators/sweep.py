@@ -196,4 +196,4 @@ class LogisticRegressionSweep(LogisticRegression):
         return np.tile(super()._positive_classes(n_models // n_settings), n_settings)
 
     def _rate_description(self):
-        return f"the largest of eta0s={self.eta0s!r}"
+        return f"The largest learning rate in eta0s={self.eta0s!r}"

@@ -30,11 +30,18 @@ def log1pexp(z):
 def sigmoid_pair(z):
     """(s(z), s(-z), exp(-|z|)) from one exp, each with full relative precision."""
     tail = math.exp(-abs(z))
+    s_pos, s_neg = sigmoid_pair_from_tail(z, tail)
+    return s_pos, s_neg, tail
+
+
+@njit(cache=True, nogil=True)
+def sigmoid_pair_from_tail(z, tail):
+    """sigmoid_pair given tail = exp(-|z|): no call inside, so loops over it vectorize."""
     big = 1.0 / (1.0 + tail)
     small = tail * big
     if z >= 0.0:
-        return big, small, tail
-    return small, big, tail
+        return big, small
+    return small, big
 
 
 @njit(cache=True, nogil=True)
@@ -51,10 +58,22 @@ def logistic_terms(z, positive):
     overflows, log(0) never happens, and the loss is finite for |z| up to the largest float64.
     The residual keeps full relative precision when s(z) is close to 0 or 1.
     """
-    s_pos, s_neg, tail = sigmoid_pair(z)
+    tail = math.exp(-abs(z))
+    residual, hinge = logistic_terms_from_tail(z, tail, positive)
+    return residual, hinge, tail
+
+
+@njit(cache=True, nogil=True)
+def logistic_terms_from_tail(z, tail, positive):
+    """(residual, hinge) of ``logistic_terms`` given tail = exp(-|z|).
+
+    Without the exp call inside, a loop over many models applies it as vector code: the
+    one-vs-rest and sweep kernels take all the exps first, then this for every model.
+    """
+    s_pos, s_neg = sigmoid_pair_from_tail(z, tail)
     if positive:
-        return s_neg, max(-z, 0.0), tail
-    return -s_pos, max(z, 0.0), tail
+        return s_neg, max(-z, 0.0)
+    return -s_pos, max(z, 0.0)
 
 
 @njit(cache=True, nogil=True)

@@ -45,7 +45,7 @@ from numba import njit
 
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_axpy_dot, dense_rows_axpy_dot
 from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
-from fastsgd.kernels._math import logistic_terms
+from fastsgd.kernels._math import logistic_terms, logistic_terms_from_tail
 
 # The loss sums log(1 + tail) as the log of a running product, taken every LOSS_FLUSH visits:
 # one log per 512 samples instead of one log1p per sample (log1p costs ~10 ns here, a quarter of
@@ -111,6 +111,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
         # first layer uses the same pass). At K=8, k=100 this measured 3x faster than a pass
         # per model.
         steps = np.zeros(n_models, dtype=coef.dtype)
+        tails = np.empty(n_models)
         for i in range(n_visits):
             if distance and i + distance < n_visits:
                 prefetch_row(X, order[i + distance])
@@ -118,14 +119,20 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
             label = y[row]
             # On the last visit the fused pass reads the same row again; its dot is discarded.
             next_row = order[i + 1] if i + 1 < n_visits else row
+            # The exps first, then the rest of every model's math as one vector loop (measured
+            # 143 -> 111 ns per sample for the scalar part at K=8, k=4).
             for m in range(n_models):
-                residual, hinge, tail = logistic_terms(margin[m], label == positive_class[m])
+                tails[m] = math.exp(-abs(margin[m]))
+            for m in range(n_models):
+                residual, hinge = logistic_terms_from_tail(
+                    margin[m], tails[m], label == positive_class[m]
+                )
                 step = cast_like(eta[m] * residual, coef)
                 steps[m] = step
                 if fit_intercept:
                     intercept[m] += step
                 hinge_sum[m] += hinge
-                tail_product[m] *= 1.0 + tail
+                tail_product[m] *= 1.0 + tails[m]
             dense_rows_axpy_dot(steps, X, row, coef, next_row, margin, zero)
             for m in range(n_models):
                 margin[m] += intercept[m]
