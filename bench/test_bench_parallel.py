@@ -4,6 +4,8 @@ Groups:
 - "scaling logistic ...": one epoch of the logistic kernel at k=100 float64 (N from
   FASTSGD_BENCH_N, default 1e6): sequential, then 'average' and 'hogwild' on 1..n threads (n =
   numba's thread count: the cores). Speedups are against the sequential kernel of the same run.
+- "scaling LogisticRegression.fit ...": the estimator, validation included, one shuffled
+  epoch per fit, same cases.
 - "scaling net ...": the same for the net's per-sample kernel, k=100, H=32, float32.
 - "convergence ...": training log-loss after 5 epochs (fit, shuffle=True, random_state=0) for
   sequential, 'average' and 'hogwild' on every thread count, on a synthetic problem and on the
@@ -69,6 +71,17 @@ def test_logistic_scaling(benchmark, record, strategy, threads):
             return kernel(X, y, order, coef, intercept, *settings, threads)
 
     benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
+    record(benchmark, group, case_name(strategy, threads), len(y))
+
+
+@pytest.mark.parametrize("strategy,threads", CASES, ids=CASE_IDS)
+def test_logistic_fit_scaling(benchmark, record, strategy, threads):
+    X, y = synthetic_logistic(N_SAMPLES, 100, np.float64)
+    group = f"scaling LogisticRegression.fit N={N_SAMPLES} k=100 float64, 1 shuffled epoch"
+    benchmark.group = group
+    parallel = {"parallel": strategy, "n_jobs": threads} if strategy != "sequential" else {}
+    model = LogisticRegression(max_iter=1, tol=None, random_state=0, **parallel)
+    benchmark.pedantic(lambda: model.fit(X, y), rounds=ROUNDS, warmup_rounds=1, iterations=1)
     record(benchmark, group, case_name(strategy, threads), len(y))
 
 

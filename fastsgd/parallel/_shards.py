@@ -17,7 +17,9 @@ def private_copies(template, n_copies):
     """n_copies copies of ``template``, one per row of a 2-D buffer.
 
     Each row is padded by at least one cache line, so two threads writing their own copies never
-    share a 64-byte line (false sharing), whatever the buffer's alignment.
+    share a 64-byte line (false sharing), whatever the buffer's alignment. Packed back to back,
+    'average' one-vs-rest (K=3, k=20, two threads) measured 1.4x slower: 97 vs 69 ms per epoch
+    of 1e6 samples (bench/false_sharing.py).
     """
     line = max(1, CACHE_LINE_BYTES // template.itemsize)
     size = template.size
