@@ -135,6 +135,22 @@ def test_read_only_and_memmapped_input_give_the_same_epoch(tmp_path):
     np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.parametrize("layout", ["read-only", "strided", "fortran"])
+def test_model_block_on_any_layout_matches_reference(layout):
+    # C-contiguous arrays take the explicit vector code of kernels._vector; other layouts a loop
+    rng = np.random.default_rng(6)
+    X, y, coef, intercept, eta, pc = make_problem(rng, 40, 11, 4, np.float64)
+    if layout == "read-only":
+        X.flags.writeable = False
+    elif layout == "strided":
+        X = np.repeat(X, 2, axis=1)[:, ::2]
+    else:
+        X = np.asfortranarray(X)
+    ours, theirs, loss, ref_loss = run_both(X, y, np.arange(40), coef, intercept, eta, pc, True)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-10)
+
+
 # -- the scalar math (handout 39.1 a-c) ----------------------------------------------------
 
 

@@ -1,0 +1,162 @@
+"""The fused row pass written as explicit vector code (an LLVM intrinsic).
+
+``rows_axpy_dot(W, first, X, row, next_row, steps...)`` does, for R consecutive rows of W
+(R = len(steps), 1 or 4):
+
+    W[first + r] += steps[r] * X[row];   dots[r] = W[first + r] . X[next_row]
+
+in one sweep over the columns, and returns the R dots as a tuple in W's dtype.
+
+Why not a plain numba loop: LLVM's loop vectorizer does turn that loop into vector code, but
+puts in front of every call runtime checks that the rows of W and X do not overlap (~25 compares
+and branches for four rows). Here the loop is emitted already vectorized, loads and stores in
+program order, so nothing needs checking; a scalar loop handles the last k % width columns.
+Measured on the net's first-layer pass (32 rows, four at a time, float32, in cache): k=100
+388 -> 319 ns, k=104 446 -> 333 ns per sample; k=1000 unchanged. Two or three accumulators
+per row (to hide the FMA latency) measured slower: LLVM unrolls further and spills.
+
+The vectors are 8 float32 or 4 float64 lanes (one AVX register); other targets split them.
+Multiply-adds use llvm.fmuladd, which fuses only where the CPU has FMA.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+VECTOR_BYTES = 32
+
+
+def _row_pointer(context, builder, array_type, array, row_type, row):
+    """Pointer to array[row, 0] and the array's shape."""
+    arr = context.make_array(array_type)(context, builder, array)
+    shape = cgutils.unpack_tuple(builder, arr.shape)
+    strides = cgutils.unpack_tuple(builder, arr.strides)
+    index = context.cast(builder, row, row_type, types.intp)
+    zero = context.get_constant(types.intp, 0)
+    pointer = cgutils.get_item_pointer2(
+        context, builder, data=arr.data, shape=shape, strides=strides,
+        layout=array_type.layout, inds=[index, zero],
+    )  # fmt: skip
+    return pointer, shape
+
+
+def _horizontal_sum(builder, vector, width):
+    """Pairwise sum of the lanes of ``vector``."""
+    i32 = ir.IntType(32)
+    while width > 1:
+        half = width // 2
+        lanes = ir.VectorType(i32, half)
+        low = builder.shuffle_vector(vector, vector, ir.Constant(lanes, list(range(half))))
+        high = builder.shuffle_vector(vector, vector, ir.Constant(lanes, list(range(half, width))))
+        vector = builder.fadd(low, high)
+        width = half
+    return builder.extract_element(vector, ir.Constant(i32, 0))
+
+
+def _rows_pass_codegen(n_rows, dtype):
+    def codegen(context, builder, signature, args):
+        W_type, first_type, X_type, row_type, next_type = signature.args[:5]
+        W_value, first_value, X_value, row_value, next_value = args[:5]
+        step_values = [context.cast(builder, value, value_type, dtype) for value, value_type
+                       in zip(args[5:], signature.args[5:], strict=True)]  # fmt: skip
+        scalar = context.get_value_type(dtype)
+        suffix = "f32" if dtype == types.float32 else "f64"
+        width = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
+        vector = ir.VectorType(scalar, width)
+        intp = context.get_value_type(types.intp)
+        i32 = ir.IntType(32)
+        fmuladd_vector = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fmuladd.v{width}{suffix}"
+        )
+        fmuladd_scalar = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(scalar, [scalar] * 3), f"llvm.fmuladd.{suffix}"
+        )
+
+        x_ptr, x_shape = _row_pointer(context, builder, X_type, X_value, row_type, row_value)
+        next_ptr, _ = _row_pointer(context, builder, X_type, X_value, next_type, next_value)
+        first_index = context.cast(builder, first_value, first_type, types.intp)
+        w_ptrs = [
+            _row_pointer(context, builder, W_type, W_value, types.intp,
+                         builder.add(first_index, ir.Constant(intp, r)))[0]
+            for r in range(n_rows)
+        ]  # fmt: skip
+        n_columns = x_shape[1]
+
+        zero_vector = ir.Constant(vector, [ir.Constant(scalar, 0.0)] * width)
+        splats = []
+        for step in step_values:
+            lane0 = builder.insert_element(ir.Constant(vector, ir.Undefined), step,
+                                           ir.Constant(i32, 0))  # fmt: skip
+            splats.append(builder.shuffle_vector(
+                lane0, lane0, ir.Constant(ir.VectorType(i32, width), [0] * width)))  # fmt: skip
+        accumulators = [cgutils.alloca_once_value(builder, zero_vector) for _ in range(n_rows)]
+        tails = [cgutils.alloca_once_value(builder, ir.Constant(scalar, 0.0))
+                 for _ in range(n_rows)]  # fmt: skip
+
+        def vector_at(pointer, j):
+            return builder.bitcast(builder.gep(pointer, [j]), vector.as_pointer())
+
+        def vector_step(j):
+            x = builder.load(vector_at(x_ptr, j), align=1)
+            x_next = builder.load(vector_at(next_ptr, j), align=1)
+            for r in range(n_rows):
+                address = vector_at(w_ptrs[r], j)
+                w = builder.call(fmuladd_vector, [splats[r], x, builder.load(address, align=1)])
+                builder.store(w, address, align=1)
+                slot = accumulators[r]
+                builder.store(builder.call(fmuladd_vector, [w, x_next, builder.load(slot)]), slot)
+
+        n_vectors = builder.udiv(n_columns, ir.Constant(intp, width))
+        with cgutils.for_range(builder, n_vectors) as loop:
+            vector_step(builder.mul(loop.index, ir.Constant(intp, width)))
+        vectorized = builder.mul(n_vectors, ir.Constant(intp, width))
+
+        with cgutils.for_range_slice(builder, vectorized, n_columns, ir.Constant(intp, 1)) as (
+            j,
+            _,
+        ):
+            x = builder.load(builder.gep(x_ptr, [j]))
+            x_next = builder.load(builder.gep(next_ptr, [j]))
+            for r in range(n_rows):
+                address = builder.gep(w_ptrs[r], [j])
+                w = builder.call(fmuladd_scalar, [step_values[r], x, builder.load(address)])
+                builder.store(w, address)
+                tail = builder.call(fmuladd_scalar, [w, x_next, builder.load(tails[r])])
+                builder.store(tail, tails[r])
+
+        dots = []
+        for r in range(n_rows):
+            total = builder.load(accumulators[r])
+            dots.append(builder.fadd(_horizontal_sum(builder, total, width),
+                                     builder.load(tails[r])))  # fmt: skip
+        return context.make_tuple(builder, signature.return_type, dots)
+
+    return codegen
+
+
+def _check(W, X):
+    return (
+        isinstance(W, types.Array) and isinstance(X, types.Array)
+        and W.ndim == 2 and X.ndim == 2 and W.layout == "C" and X.layout == "C"
+        and W.dtype == X.dtype and W.dtype in (types.float32, types.float64)
+    )  # fmt: skip
+
+
+@intrinsic
+def rows_axpy_dot1(typingctx, W, first, X, row, next_row, step):
+    """(W[first] . X[next_row],) after W[first] += step * X[row]; W, X 2-D C-contiguous, one
+    dtype."""
+    if not _check(W, X):
+        return None
+    sig = types.UniTuple(W.dtype, 1)(W, first, X, row, next_row, step)
+    return sig, _rows_pass_codegen(1, W.dtype)
+
+
+@intrinsic
+def rows_axpy_dot4(typingctx, W, first, X, row, next_row, step0, step1, step2, step3):
+    """The four dots of rows first..first+3 of W, each after its update W[r] += step_r X[row]."""
+    if not _check(W, X):
+        return None
+    sig = types.UniTuple(W.dtype, 4)(W, first, X, row, next_row, step0, step1, step2, step3)
+    return sig, _rows_pass_codegen(4, W.dtype)
