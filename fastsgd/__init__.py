@@ -3,11 +3,13 @@
 - ``fastsgd.LogisticRegression``, ``fastsgd.LogisticRegressionSweep`` and
   ``fastsgd.TwoLayerNet``: the estimators.
 - ``fastsgd.parallel``: parameter-averaging and Hogwild variants of the kernels.
+- ``model.save(path)`` / ``fastsgd.load(path)``: model files of arrays and JSON, no pickle.
 - ``fastsgd.kernels``: the compiled epoch kernels, callable from other ``@njit`` code.
 - ``fastsgd.reference``: the same algorithms as plain NumPy loops (baseline and test oracle).
 """
 
 from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+from fastsgd.persistence import load
 
 __version__ = "0.1.0"
-__all__ = ["LogisticRegression", "LogisticRegressionSweep", "TwoLayerNet", "__version__"]
+__all__ = ["LogisticRegression", "LogisticRegressionSweep", "TwoLayerNet", "__version__", "load"]

@@ -104,6 +104,15 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         "parallel": [StrOptions(set(STRATEGIES))],
     }
 
+    def save(self, path) -> None:
+        """Write the fitted model to ``path``: arrays and JSON in an .npz, never a pickle.
+
+        Read it back with ``fastsgd.load(path)``; see fastsgd.persistence for the format.
+        """
+        from fastsgd.persistence import save
+
+        save(self, path)
+
     def partial_fit(self, X, y, classes=None):
         """Run one epoch over (X, y), continuing from the current weights.
 

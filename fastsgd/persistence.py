@@ -1,0 +1,224 @@
+"""Model files that can never run code: NumPy arrays plus JSON, in one ``.npz``.
+
+``model.save(path)`` writes the hyperparameters (``get_params()``), the fitted scalars and the
+fitted arrays; ``fastsgd.load(path)`` reads them back with ``numpy.load(..., allow_pickle=False)``,
+so a file can hold numbers and text only, never objects. Loading checks the format and its
+version, the estimator class, the hyperparameters (scikit-learn's own validation), and every
+array's dtype and shape against the others, and refuses a file that does not fit with a
+``ValueError`` that names the problem. Pickle and joblib keep working as for any scikit-learn
+estimator; this format is for files that cross a trust boundary.
+
+Layout of the ``.npz``: ``__meta__`` is a 0-d unicode array holding JSON::
+
+    {"format": "fastsgd-model", "version": 1, "class": "LogisticRegression",
+     "params": {...}, "scalars": {"n_iter_": 7, ...}}
+
+and every other member is one fitted array (``coef_``, ``classes_``, ``coefs_0``, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from typing import Any
+
+import numpy as np
+
+FORMAT = "fastsgd-model"
+VERSION = 1
+META = "__meta__"
+
+# Per class: the fitted arrays (file member -> attribute, list attributes as name_0, name_1)
+# and the fitted scalars. Weights are float32 or float64; classes_ numbers or text.
+_WEIGHTS = {
+    "LogisticRegression": ["coef_", "intercept_"],
+    "LogisticRegressionSweep": [
+        "coef_", "intercept_", "coefs_path_", "intercepts_path_", "validation_log_loss_",
+        "validation_accuracy_",
+    ],
+    "TwoLayerNet": ["coefs_0", "coefs_1", "intercepts_0", "intercepts_1"],
+}  # fmt: skip
+_SCALARS = {
+    "LogisticRegression": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
+    "LogisticRegressionSweep": [
+        "n_features_in_", "n_iter_", "t_", "loss_curve_", "best_index_", "eta0_",
+    ],
+    "TwoLayerNet": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
+}  # fmt: skip
+
+
+def _classes():
+    from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+
+    return {cls.__name__: cls for cls in (LogisticRegression, LogisticRegressionSweep, TwoLayerNet)}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy of a hyperparameter or scalar (tuples become lists)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(
+        f"cannot store {type(value).__name__} {value!r} in a model file: only numbers, text, "
+        "booleans, None and sequences of them (pass random_state as an int or None)"
+    )
+
+
+def save(estimator, path: str | os.PathLike) -> None:
+    """Write a fitted fastsgd estimator to ``path`` (an ``.npz`` file; see the module doc)."""
+    name = type(estimator).__name__
+    if name not in _WEIGHTS:
+        raise TypeError(f"save supports {sorted(_WEIGHTS)}, not {name}")
+    if not hasattr(estimator, "classes_"):
+        raise ValueError(f"this {name} is not fitted yet: call fit before save")
+    arrays = {}
+    for member in _WEIGHTS[name]:
+        arrays[member] = np.ascontiguousarray(_fitted_array(estimator, member))
+    classes = np.asarray(estimator.classes_)
+    if classes.dtype.kind == "O":
+        classes = classes.astype(str)
+    arrays["classes_"] = classes
+    if hasattr(estimator, "feature_names_in_"):
+        arrays["feature_names_in_"] = np.asarray(estimator.feature_names_in_).astype(str)
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "class": name,
+        "params": {key: _plain(value) for key, value in estimator.get_params(deep=False).items()},
+        "scalars": {key: _plain(getattr(estimator, key)) for key in _SCALARS[name]},
+    }
+    with open(path, "wb") as handle:
+        np.savez(handle, **{META: np.array(json.dumps(meta))}, **arrays)
+
+
+def _fitted_array(estimator, member):
+    """The array stored as ``member``: an attribute, or item i of a list for "name_i"."""
+    head, _, index = member.rpartition("_")
+    if index.isdigit():
+        return getattr(estimator, head + "_")[int(index)]
+    return getattr(estimator, member)
+
+
+def _refuse(path, problem: str):
+    raise ValueError(f"{os.fspath(path)!r} is not a usable fastsgd model file: {problem}")
+
+
+def load(path: str | os.PathLike):
+    """Read a model written by ``save``; never unpickles anything."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        _refuse(path, f"it cannot be read as an .npz archive ({error})")
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        _refuse(path, "it is a single .npy array, not an .npz archive")
+    with archive:
+        try:
+            members = {name: archive[name] for name in archive.files}
+        except ValueError as error:  # object arrays need pickle, which is refused
+            _refuse(path, f"it holds something other than plain arrays ({error})")
+    if META not in members or members[META].dtype.kind != "U" or members[META].ndim != 0:
+        _refuse(path, f"the {META!r} entry is missing or is not text")
+    try:
+        meta = json.loads(str(members.pop(META)))
+    except json.JSONDecodeError as error:
+        _refuse(path, f"its metadata is not valid JSON ({error})")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        _refuse(path, f"its format is {meta.get('format') if isinstance(meta, dict) else meta!r}"
+                f", expected {FORMAT!r}")  # fmt: skip
+    if meta.get("version") != VERSION:
+        _refuse(path, f"format version {meta.get('version')!r}; this fastsgd reads {VERSION}")
+    classes = _classes()
+    name = meta.get("class")
+    if name not in classes:
+        _refuse(path, f"unknown estimator class {name!r}; expected one of {sorted(classes)}")
+    params, scalars = meta.get("params"), meta.get("scalars")
+    if not isinstance(params, dict) or not isinstance(scalars, dict):
+        _refuse(path, "'params' and 'scalars' must be JSON objects")
+    defaults = classes[name]().get_params(deep=False)
+    params = {  # JSON has no tuples: give back the tuple a tuple-valued default had
+        key: tuple(value) if isinstance(defaults.get(key), tuple) and isinstance(value, list)
+        else value
+        for key, value in params.items()
+    }  # fmt: skip
+    try:
+        estimator = classes[name](**params)
+        estimator._validate_params()
+    except (TypeError, ValueError) as error:
+        _refuse(path, f"its hyperparameters are invalid ({error})")
+
+    expected = set(_WEIGHTS[name]) | {"classes_"}
+    missing = expected - set(members)
+    unexpected = set(members) - expected - {"feature_names_in_"}
+    if missing or unexpected:
+        _refuse(path, f"missing arrays {sorted(missing)}, unexpected arrays {sorted(unexpected)}")
+    for key in _SCALARS[name]:
+        if key not in scalars:
+            _refuse(path, f"the fitted value {key!r} is missing")
+    _check_arrays(path, name, estimator, members, scalars)
+
+    for member in _WEIGHTS[name]:
+        if not member.rpartition("_")[2].isdigit():
+            setattr(estimator, member, members[member])
+    if name == "TwoLayerNet":
+        estimator.coefs_ = [members["coefs_0"], members["coefs_1"]]
+        estimator.intercepts_ = [members["intercepts_0"], members["intercepts_1"]]
+    estimator.classes_ = members["classes_"]
+    if "feature_names_in_" in members:
+        estimator.feature_names_in_ = members["feature_names_in_"].astype(object)
+    for key in _SCALARS[name]:
+        value = scalars[key]
+        setattr(estimator, key, list(value) if key == "loss_curve_" else value)
+    return estimator
+
+
+def _check_arrays(path, name, estimator, members, scalars):
+    n_features = scalars["n_features_in_"]
+    if not isinstance(n_features, int) or n_features < 1:
+        _refuse(path, f"n_features_in_ must be a positive integer, got {n_features!r}")
+    if not isinstance(scalars["loss_curve_"], list) or not all(
+        isinstance(v, (int, float)) for v in scalars["loss_curve_"]
+    ):
+        _refuse(path, "loss_curve_ must be a list of numbers")
+    classes = members["classes_"]
+    if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iubU":
+        _refuse(path, "classes_ must be a 1-D array of at least 2 numbers or strings")
+    if np.unique(classes).size != classes.size:
+        _refuse(path, "classes_ has repeated labels")
+    n_out = 1 if classes.size == 2 else classes.size
+    if "feature_names_in_" in members:
+        names = members["feature_names_in_"]
+        if names.dtype.kind != "U" or names.shape != (n_features,):
+            _refuse(path, f"feature_names_in_ must be {n_features} strings")
+
+    if name == "TwoLayerNet":
+        hidden = estimator.n_hidden
+        shapes = {"coefs_0": (n_features, hidden), "coefs_1": (hidden, n_out),
+                  "intercepts_0": (hidden,), "intercepts_1": (n_out,)}  # fmt: skip
+    else:
+        shapes = {"coef_": (n_out, n_features), "intercept_": (n_out,)}
+        if name == "LogisticRegressionSweep":
+            n_settings = len(estimator.eta0s)
+            best = scalars["best_index_"]
+            if not isinstance(best, int) or not 0 <= best < n_settings:
+                _refuse(path, f"best_index_ must be an integer below {n_settings}, got {best!r}")
+            shapes.update(coefs_path_=(n_settings, n_out, n_features),
+                          intercepts_path_=(n_settings, n_out),
+                          validation_log_loss_=(n_settings,),
+                          validation_accuracy_=(n_settings,))  # fmt: skip
+    dtypes = set()
+    for member, shape in shapes.items():
+        array = members[member]
+        if array.dtype not in (np.float32, np.float64):
+            _refuse(path, f"{member} has dtype {array.dtype}; expected float32 or float64")
+        if array.shape != shape:
+            _refuse(path, f"{member} has shape {array.shape}; the model needs {shape}")
+        if not np.all(np.isfinite(array)) and not member.startswith("validation"):
+            _refuse(path, f"{member} contains NaN or infinity")
+        if not member.startswith("validation"):
+            dtypes.add(array.dtype)
+    if len(dtypes) > 1:
+        _refuse(path, f"the weights mix dtypes {sorted(str(d) for d in dtypes)}")
