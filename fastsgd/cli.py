@@ -1,4 +1,4 @@
-"""The command line: ``python -m fastsgd demo`` (and the ``fastsgd`` console script)."""
+"""The command line: ``python -m fastsgd {demo,train,predict,bench}`` (or ``fastsgd ...``)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,119 @@ def demo(args: argparse.Namespace) -> int:
         f"{subsample.size:,} samples): {slow / fast:.0f}x faster"
     )
     print(f"whole fit of {model.n_iter_} epochs, validation included: {fit_seconds:.3f} s")
+
+    from fastsgd import TwoLayerNet
+    from fastsgd.kernels import LOG_LOSS, RELU, net_epoch
+
+    print(f"\ntwo-layer net, {args.hidden} relu hidden units, per-sample SGD:")
+    net = TwoLayerNet(
+        n_hidden=args.hidden, eta0=args.eta0, max_iter=args.net_epochs, tol=None, random_state=0,
+        verbose=1,
+    )  # fmt: skip
+    start = time.perf_counter()
+    net.fit(X, y)
+    net_seconds = time.perf_counter() - start
+    accuracy = accuracy_score(y_test, net.predict(X_test))
+    test_loss = log_loss(y_test, net.predict_proba(X_test))
+    print(f"test accuracy {accuracy:.4f}, test log-loss {test_loss:.4f}")
+
+    def net_epoch_seconds(kernel, visits):
+        W1, W2 = net.coefs_
+        params = [np.ascontiguousarray(W1.T), net.intercepts_[0].copy(), W2.copy(),
+                  net.intercepts_[1].copy()]  # fmt: skip
+        start = time.perf_counter()
+        kernel(X, y, visits, *params, args.eta0, RELU, LOG_LOSS, True, 1)
+        return time.perf_counter() - start
+
+    net_epoch_seconds(net_epoch, order[:10])
+    fast = min(net_epoch_seconds(net_epoch, order) for _ in range(3)) / order.size
+    subsample = order[: args.reference_samples // 3]
+    slow = net_epoch_seconds(reference.net_epoch, subsample) / subsample.size
+    print(
+        f"time per epoch: fastsgd {fast * order.size * 1e3:.1f} ms ({fast * 1e9:.0f} ns/sample); "
+        f"NumPy reference {slow * order.size * 1e3:.0f} ms ({slow * 1e9:.0f} ns/sample, timed on "
+        f"{subsample.size:,} samples): {slow / fast:.0f}x faster"
+    )
+    print(f"whole fit of {net.n_iter_} epochs: {net_seconds:.3f} s")
     return 0
+
+
+MODELS = {
+    "logistic": "LogisticRegression",
+    "net": "TwoLayerNet",
+    "sweep": "LogisticRegressionSweep",
+}
+
+
+def train(args: argparse.Namespace) -> int:
+    """Fit a model on a data file and write it as a model file."""
+    import fastsgd
+    from fastsgd.io import load_data
+
+    X, y = load_data(args.data, label_column=args.label_column, n_features=args.n_features,
+                     dtype=np.dtype(args.dtype))  # fmt: skip
+    if y is None:
+        raise SystemExit(f"fastsgd train: {args.data} has no labels (see --label-column)")
+    settings = dict(
+        max_iter=args.max_iter, tol=args.tol, random_state=args.random_state,
+        verbose=0 if args.quiet else 1, n_jobs=args.n_jobs, parallel=args.parallel,
+    )  # fmt: skip
+    if args.model == "sweep":
+        model = fastsgd.LogisticRegressionSweep(eta0s=tuple(args.eta0s), **settings)
+    else:
+        settings["eta0"] = args.eta0
+        if args.model == "net":
+            settings.update(n_hidden=args.hidden, activation=args.activation,
+                            batch_size=args.batch_size)  # fmt: skip
+        model = getattr(fastsgd, MODELS[args.model])(**settings)
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    model.save(args.out)
+    print(
+        f"trained {type(model).__name__} on {X.shape[0]:,} x {X.shape[1]} in {seconds:.2f} s "
+        f"({model.n_iter_} epochs, last loss {model.loss_curve_[-1]:.5f}, training accuracy "
+        f"{model.score(X, y):.4f}); wrote {args.out}"
+    )
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Predict with a model file; write the labels (and the metrics when DATA has labels)."""
+    from sklearn.metrics import accuracy_score, log_loss
+
+    import fastsgd
+    from fastsgd.io import load_data
+
+    model = fastsgd.load(args.model)
+    dtype = model.coef_.dtype if hasattr(model, "coef_") else model.coefs_[0].dtype
+    X, y = load_data(args.data, label_column=args.label_column,
+                     n_features=model.n_features_in_, dtype=dtype)  # fmt: skip
+    predictions = model.predict(X)
+    lines = "\n".join(str(label) for label in predictions) + "\n"
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(lines)
+    elif y is None:
+        sys.stdout.write(lines)
+    if y is not None:
+        known = np.isin(y, model.classes_)
+        loss = log_loss(y[known], model.predict_proba(X[known]), labels=model.classes_)
+        print(
+            f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}, log-loss "
+            f"{loss:.4f}" + (f" ({(~known).sum()} rows with unseen labels left out of the "
+                             "log-loss)" if not known.all() else "")
+        )  # fmt: skip
+    if args.out:
+        print(f"wrote {len(predictions):,} predictions to {args.out}")
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the comparison suite; print the table, write JSON and a plot."""
+    from fastsgd.benchmark import run
+
+    return run(quick=args.quick, json_path=args.json, plot_path=args.plot)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +182,46 @@ def build_parser() -> argparse.ArgumentParser:
     run_demo.add_argument(
         "--reference-samples", type=int, default=3000, help="NumPy-reference subsample (3000)"
     )
+    run_demo.add_argument("--net-epochs", type=int, default=3, help="net epochs (3)")
+    run_demo.add_argument("--hidden", type=int, default=32, help="net hidden units (32)")
     run_demo.set_defaults(handler=demo)
+
+    run_train = commands.add_parser("train", help="fit a model on a data file, write a model file")
+    run_train.add_argument(
+        "data", help="svmlight/libsvm text, .csv with a label column, .npz (X, y)"
+    )
+    run_train.add_argument("--model", choices=sorted(MODELS), default="logistic")
+    run_train.add_argument("--out", required=True, help="model file to write (.npz)")
+    run_train.add_argument("--eta0", type=float, default=0.01)
+    run_train.add_argument("--eta0s", type=float, nargs="+", default=[1e-3, 1e-2, 1e-1],
+                           help="learning rates of --model sweep")  # fmt: skip
+    run_train.add_argument("--max-iter", type=int, default=20)
+    run_train.add_argument("--tol", type=float, default=1e-4)
+    run_train.add_argument("--hidden", type=int, default=32, help="net hidden units")
+    run_train.add_argument("--activation", choices=["logistic", "tanh", "relu"], default="relu")
+    run_train.add_argument("--batch-size", type=int, default=1, help="net mini-batch size")
+    run_train.add_argument("--n-jobs", type=int, default=None)
+    run_train.add_argument("--parallel", choices=["average", "hogwild"], default="average")
+    run_train.add_argument("--random-state", type=int, default=0)
+    run_train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    run_train.add_argument("--quiet", action="store_true", help="no progress bar")
+    for sub in (run_train,):
+        sub.add_argument("--label-column", default="label", help="CSV label column (name or index)")
+        sub.add_argument("--n-features", type=int, default=None, help="svmlight feature count")
+    run_train.set_defaults(handler=train)
+
+    run_predict = commands.add_parser("predict", help="predict with a model file")
+    run_predict.add_argument("model", help="a model file written by train or model.save")
+    run_predict.add_argument("data", help="a data file as for train (labels optional)")
+    run_predict.add_argument("--out", help="write the predicted labels here, one per line")
+    run_predict.add_argument("--label-column", default="label")
+    run_predict.set_defaults(handler=predict)
+
+    run_bench = commands.add_parser("bench", help="fastsgd against its peers, measured here")
+    run_bench.add_argument("--quick", action="store_true", help="a smaller suite (< 1 minute)")
+    run_bench.add_argument("--json", help="write the results as JSON here")
+    run_bench.add_argument("--plot", help="draw a PNG here (needs matplotlib)")
+    run_bench.set_defaults(handler=bench)
     return parser
 
 

@@ -184,7 +184,7 @@ def _check_arrays(path, name, estimator, members, scalars):
     ):
         _refuse(path, "loss_curve_ must be a list of numbers")
     classes = members["classes_"]
-    if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iubU":
+    if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iufbU":
         _refuse(path, "classes_ must be a 1-D array of at least 2 numbers or strings")
     if np.unique(classes).size != classes.size:
         _refuse(path, "classes_ has repeated labels")

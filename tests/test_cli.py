@@ -1,15 +1,113 @@
-"""The command line: the README's main job must run and report what it promises."""
+"""The command line: every subcommand must run and report what it promises.
 
+The reference for train/predict is the library itself: a model trained by ``fastsgd train``
+and used by ``fastsgd predict`` must give what LogisticRegression / TwoLayerNet fitted in Python
+with the same settings give.
+"""
+
+import json
 import re
 
+import numpy as np
+import pytest
+from sklearn.datasets import dump_svmlight_file
+
+import fastsgd
+from fastsgd import LogisticRegression
+from fastsgd.benchmark import run as run_bench
 from fastsgd.cli import main
+from fastsgd.io import load_a9a, load_data
 
 
 def test_demo_reports_accuracy_loss_curve_and_speedup(capsys):
-    assert main(["demo", "--epochs", "3", "--reference-samples", "300"]) == 0
+    assert main(["demo", "--epochs", "3", "--reference-samples", "300", "--net-epochs", "1"]) == 0
     out = capsys.readouterr().out
-    accuracy = float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
-    assert accuracy > 0.83
+    accuracies = [float(a) for a in re.findall(r"test accuracy (\d\.\d+)", out)]
+    assert len(accuracies) == 2 and min(accuracies) > 0.83  # logistic, then the net
     assert len(re.findall(r"^\s+\d+\s+0\.\d+$", out, flags=re.M)) == 3  # loss curve rows
-    speedup = float(re.search(r"(\d+)x faster", out).group(1))
-    assert speedup > 1
+    speedups = [float(s) for s in re.findall(r"(\d+)x faster", out)]
+    assert len(speedups) == 2 and min(speedups) > 1
+
+
+@pytest.fixture(scope="module")
+def a9a_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("a9a")
+    X, y = load_a9a("train")
+    X_test, y_test = load_a9a("test")
+    dump_svmlight_file(X[:4000], 2 * y[:4000] - 1, str(folder / "train.svm"))
+    dump_svmlight_file(X_test[:2000, :120], 2 * y_test[:2000] - 1, str(folder / "test.svm"))
+    return folder, X[:4000], 2 * y[:4000] - 1, X_test[:2000], 2 * y_test[:2000] - 1
+
+
+def test_train_predict_round_trip(a9a_files, tmp_path, capsys):
+    folder, X, y, X_test, y_test = a9a_files
+    model_path, out_path = tmp_path / "model.npz", tmp_path / "pred.txt"
+    args = ["train", str(folder / "train.svm"), "--model", "logistic", "--max-iter", "4",
+            "--tol", "0", "--quiet", "--n-features", "123", "--out", str(model_path)]  # fmt: skip
+    assert main(args) == 0
+    assert "wrote" in capsys.readouterr().out
+    # the test file names only 120 features: predict reads it with the model's 123
+    assert main(["predict", str(model_path), str(folder / "test.svm"), "--out", str(out_path)]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"accuracy (\d\.\d+)", out).group(1))
+    predictions = np.loadtxt(out_path, dtype=np.int64)
+    same = LogisticRegression(max_iter=4, tol=0.0, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(predictions, same.predict(X_test))
+    assert accuracy == pytest.approx(np.mean(predictions == y_test), abs=1e-4)
+    assert accuracy > 0.8
+
+
+@pytest.mark.parametrize("model", ["net", "sweep"])
+def test_train_other_models_from_csv_and_npz(tmp_path, model, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    header = "a,b,label,c,d"
+    rows = [f"{r[0]},{r[1]},{label},{r[2]},{r[3]}" for r, label in zip(X, labels, strict=True)]
+    (tmp_path / "data.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    np.savez(tmp_path / "data.npz", X=X, y=labels)
+    for data in ("data.csv", "data.npz"):
+        path = tmp_path / f"{model}.npz"
+        args = ["train", str(tmp_path / data), "--model", model, "--max-iter", "20",
+                "--quiet", "--out", str(path)]  # fmt: skip
+        assert main(args) == 0
+        loaded = fastsgd.load(path)
+        assert set(loaded.classes_) == {"no", "yes"}
+        assert loaded.score(X, labels) > 0.9
+    np.save(tmp_path / "unlabelled.npy", X)
+    assert main(["predict", str(path), str(tmp_path / "unlabelled.npy")]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed[-300:] == list(fastsgd.load(path).predict(X))
+
+
+def test_data_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such data file"):
+        load_data(tmp_path / "missing.svm")
+    (tmp_path / "bad.csv").write_text("a,label\nx,1\n")
+    with pytest.raises(ValueError, match="must be numbers"):
+        load_data(tmp_path / "bad.csv")
+    np.savez(tmp_path / "noX.npz", y=np.zeros(3))
+    with pytest.raises(ValueError, match="array named 'X'"):
+        load_data(tmp_path / "noX.npz")
+    (tmp_path / "junk.svm").write_text("this is not svmlight\n")
+    with pytest.raises(ValueError, match="svmlight"):
+        load_data(tmp_path / "junk.svm")
+    with pytest.raises(SystemExit):
+        np.save(tmp_path / "x.npy", np.zeros((3, 2)))
+        main(["train", str(tmp_path / "x.npy"), "--out", str(tmp_path / "m.npz")])
+
+
+def test_bench_writes_table_json_and_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    tiny = dict(log_sizes=(300, 600), log_features=(20,), net_sizes=(300,), hidden=(8,), rounds=1)
+    assert run_bench(json_path=str(tmp_path / "b.json"), plot_path=str(tmp_path / "b.png"),
+                     sizes=tiny) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    peers = ["numpy-reference", "scikit-learn SGDClassifier", "streaming floor", "average",
+             "MLPClassifier per-sample", "fastsgd batch 256", "hogwild"]  # fmt: skip
+    for peer in peers:
+        assert peer in out
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert {r["suite"] for r in report["results"]} == {"logistic", "net", "threads"}
+    assert {r["N"] for r in report["results"] if r["suite"] == "logistic"} == {300, 600}
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
