@@ -158,6 +158,27 @@ def test_average_converges_like_sequential():
     assert losses[1] <= losses[0] * 1.01
 
 
+def test_shard_count_not_thread_count_decides_average():
+    # n_jobs=4 on a machine with fewer threads still means 4 shards: the same weights anywhere
+    X, y = make_data(n=1000, seed=8)
+    four = LogisticRegression(max_iter=2, tol=None, shuffle=False, n_jobs=4).fit(X, y)
+    coef, intercept = np.zeros((1, X.shape[1])), np.zeros(1)
+    for _ in range(2):
+        order = np.arange(len(y))
+        reference.parameter_mixing(reference.logistic_epoch, X, y, order, [coef, intercept], 4,
+                                   np.array([0.01]), np.ones(1, np.int64), True)  # fmt: skip
+    np.testing.assert_allclose(four.coef_, coef, rtol=1e-10)
+
+
+def test_net_kernels_take_at_least_one_shard():
+    X, y = make_data(n=50, k=5)
+    for kernel in (net_epoch_average, net_epoch_hogwild):
+        params = net_params(5, 4, 1, np.float64)
+        before = [p.copy() for p in params]
+        loss = kernel(X, y, np.arange(50), *params, 0.05, RELU, LOG_LOSS, True, 1, 0)
+        assert np.isfinite(loss) and not np.array_equal(params[0], before[0])
+
+
 # -- Hogwild ---------------------------------------------------------------------------------
 
 
@@ -203,10 +224,11 @@ def test_net_hogwild_kernel_runs_on_shared_weights():
 
 
 def test_n_jobs_resolution_and_errors():
-    assert resolve_n_jobs(None) == 1
-    assert resolve_n_jobs(1) == 1
-    assert resolve_n_jobs(-1) == numba.config.NUMBA_NUM_THREADS
-    assert resolve_n_jobs(10**6) == numba.config.NUMBA_NUM_THREADS
+    available = numba.config.NUMBA_NUM_THREADS
+    assert resolve_n_jobs(None) == (1, 1)
+    assert resolve_n_jobs(1) == (1, 1)
+    assert resolve_n_jobs(-1) == (available, available)
+    assert resolve_n_jobs(10**6) == (10**6, available)  # shards as asked, threads as there are
     X, y = make_data()
     with pytest.raises(ValueError, match="n_jobs == 0"):
         LogisticRegression(n_jobs=0).fit(X, y)

@@ -93,6 +93,39 @@ def test_split_is_stratified_and_disjoint():
     np.testing.assert_array_equal(np.bincount(y[validation]), [50, 30, 20])
 
 
+def test_extreme_fractions_keep_both_sides():
+    y = np.repeat([0, 1], 50)
+    for fraction in (0.99, 0.01):
+        train, validation = stratified_split(y, fraction, 0)
+        assert set(y[train]) == set(y[validation]) == {0, 1}
+
+
+def test_failed_fit_keeps_the_previous_model():
+    X, y = make_data()
+    sweep = LogisticRegressionSweep(eta0s=ETA0S, max_iter=3, tol=None, random_state=0).fit(X, y)
+    before = {key: np.copy(value) for key, value in vars(sweep).items()
+              if isinstance(value, np.ndarray)}  # fmt: skip
+    with pytest.raises(ValueError):
+        sweep.fit(np.ones((3, 7)), [0, 1, 2])  # too few samples to split
+    bad = X.copy()
+    _, validation = stratified_split(y, 0.1, 0)
+    bad[validation[0], 0] = np.inf  # only in a validation row: the kernel never sees it
+    with pytest.raises(ValueError, match="infinity"):
+        sweep.fit(bad, y)
+    assert sweep.n_features_in_ == X.shape[1]
+    for key, value in before.items():
+        np.testing.assert_array_equal(getattr(sweep, key), value)
+    sweep.predict(X)
+
+
+def test_feature_names_are_kept():
+    pandas = pytest.importorskip("pandas")
+    X, y = make_data()
+    frame = pandas.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    sweep = LogisticRegressionSweep(eta0s=ETA0S, max_iter=3, tol=None).fit(frame, y)
+    np.testing.assert_array_equal(sweep.feature_names_in_, frame.columns)
+
+
 @pytest.mark.parametrize("eta0s", [(), (0.1, -1.0), (0.1, np.nan)])
 def test_bad_learning_rates(eta0s):
     X, y = make_data()

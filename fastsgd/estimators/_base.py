@@ -241,7 +241,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         step = self._samples_per_step
         work = max(1, self._work_per_sample(X.shape[1], classes.size))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
-        n_shards = resolve_n_jobs(self.n_jobs)
+        n_shards, n_threads = resolve_n_jobs(self.n_jobs)
         if n_shards > 1:
             # One parallel call per epoch: 'average' mixes the shards' weights once per epoch.
             chunk = max(n_samples, 1)
@@ -264,7 +264,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                 if self.shuffle:
                     rng.shuffle(order)
                 losses = self._run_epoch(
-                    X, codes, order, params, rates, chunk, bar, epoch, n_shards
+                    X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads
                 )
                 self._check_finite_after_epoch(X, params, losses, epoch)
                 n_iter += 1
@@ -296,13 +296,13 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = loss_curve
         return self
 
-    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch, n_shards):
+    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads):
         """One epoch in chunks; returns each stopping unit's mean progressive loss."""
         loss_sum = np.zeros(rates.size)
         for start in range(0, order.size, chunk):
             part = order[start : start + chunk]
             if n_shards > 1:
-                with parallel_region(n_shards):
+                with parallel_region(n_threads):
                     losses = self._run_kernel(X, codes, part, params, rates, n_shards)
             else:
                 losses = self._run_kernel(X, codes, part, params, rates, 1)

@@ -55,8 +55,10 @@ class TwoLayerNet(SGDClassifierBase):
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
         Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads
-        (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one thread runs
-        the ``parallel`` strategy, one call per epoch.
+        (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one runs the
+        ``parallel`` strategy, one call per epoch, on n_jobs shards of the visiting order (on
+        at most numba's thread count): a positive n_jobs gives the same 'average' weights on any
+        machine, a negative one depends on the machine's thread count.
     parallel : {'average', 'hogwild'}, default='average'
         The strategy when n_jobs > 1. 'average': each thread trains its own copy on a contiguous
         shard of the epoch's visiting order, and the copies are averaged at the end of the epoch

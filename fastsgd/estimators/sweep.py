@@ -8,9 +8,10 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import log_loss
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import column_or_1d
 
 from fastsgd.estimators._base import encode_labels
 from fastsgd.estimators.logistic import LogisticRegression
@@ -27,8 +28,8 @@ def stratified_split(labels, fraction, random_state):
     classes, codes = encode_labels(labels)
     counts = np.bincount(codes, minlength=classes.size)
     n_samples = labels.shape[0]
-    held_out = np.maximum(np.round(fraction * counts).astype(np.int64), 1)
-    held_out[counts < 2] = 0  # a class seen once stays in training
+    # at least one row of each class on either side (a class seen once stays in training)
+    held_out = np.clip(np.round(fraction * counts).astype(np.int64), 1, np.maximum(counts - 1, 0))
     if held_out.sum() == 0 or np.any(counts - held_out < 1):
         raise ValueError(
             f"LogisticRegressionSweep needs a training and a validation part: {n_samples} "
@@ -122,17 +123,32 @@ class LogisticRegressionSweep(LogisticRegression):
         self.parallel = parallel
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> LogisticRegressionSweep:
-        """Train every setting on the training part in one pass per epoch; keep the best."""
-        self._validate_params()
-        rates = self._rates()
-        X, y = self._validate_training_data(X, y, reset=True)
-        labels = np.asarray(y)
-        train, validation = stratified_split(labels, self.validation_fraction, self.random_state)
-        self._fit(
-            X, y, max_iter=self.max_iter, classes=None, init=None, incremental=False,
-            sample_indices=train,
-        )  # fmt: skip
-        self._score_settings(X[validation], labels[validation], rates)
+        """Train every setting on the training part in one pass per epoch; keep the best.
+
+        On any error the estimator keeps the state it had before the call.
+        """
+        previous = dict(self.__dict__)
+        try:
+            self._validate_params()
+            rates = self._rates()
+            labels = column_or_1d(np.asarray(y), warn=False)
+            train, validation = stratified_split(
+                labels, self.validation_fraction, self.random_state
+            )
+            self._fit(
+                X, y, max_iter=self.max_iter, classes=None, init=None, incremental=False,
+                sample_indices=train,
+            )  # fmt: skip
+            rows = X if hasattr(X, "iloc") else np.asarray(X)  # keep a DataFrame's names
+            X_validation = self._validate_predict_data(_safe_indexing(rows, validation))
+            # the kernel never reads the validation rows, so its divergence check cannot see
+            # bad values there
+            assert_all_finite(X_validation, input_name="X", estimator_name=type(self).__name__)
+            self._score_settings(X_validation, labels[validation], rates)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
         return self
 
     @available_if(_never)

@@ -38,9 +38,14 @@ PREFETCH_MAX_ROW_BYTES = 2048
 
 @njit(cache=True, nogil=True)
 def prefetch_distance(X):
-    """How many visits ahead to prefetch rows of X; 0 means do not prefetch."""
+    """How many visits ahead to prefetch rows of X; 0 means do not prefetch.
+
+    Only rows stored contiguously are prefetched (prefetch_row assumes it); other layouts
+    (Fortran order, strided views) get none.
+    """
     row_bytes = max(X.shape[1] * X.itemsize, 1)
-    if row_bytes > PREFETCH_MAX_ROW_BYTES:
+    contiguous_rows = X.shape[1] <= 1 or X.strides[1] == X.itemsize
+    if row_bytes > PREFETCH_MAX_ROW_BYTES or not contiguous_rows:
         return 0
     return min(max(PREFETCH_BYTES // row_bytes, 4), 32)
 
@@ -72,7 +77,9 @@ def prefetch_row(typingctx, array, row):
         )
         byte_ptr = ir.IntType(8).as_pointer()
         base = builder.bitcast(start, byte_ptr)
-        row_bytes = builder.mul(shape[1], strides[1])
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(
+            context.get_data_type(array_type.dtype)))  # fmt: skip
+        row_bytes = builder.mul(shape[1], itemsize)
         i32 = ir.IntType(32)
         prefetch = cgutils.get_or_insert_function(
             builder.module,

@@ -66,16 +66,20 @@ def threading_layer() -> str | None:
         return None
 
 
-def resolve_n_jobs(n_jobs: int | None) -> int:
-    """Threads for ``n_jobs`` (None or 1: one; -1: all of numba's; -2: all but one; ...)."""
+def resolve_n_jobs(n_jobs: int | None) -> tuple[int, int]:
+    """``(shards, threads)`` for ``n_jobs``: None or 1 is (1, 1); -1 all of numba's threads,
+    -2 all but one, ...; a positive count is that many shards, on at most numba's threads.
+
+    The shards, not the threads, decide an 'average' result, so a positive n_jobs gives the same
+    weights on any machine; a negative one depends on the machine's thread count.
+    """
     available = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None:
-        return 1
+        return 1, 1
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning: use None or 1 (one thread), a count, or -1.")
-    if n_jobs < 0:
-        return max(1, available + 1 + n_jobs)
-    return max(1, min(n_jobs, available))
+    shards = max(1, available + 1 + n_jobs) if n_jobs < 0 else n_jobs
+    return shards, min(shards, available)
 
 
 @contextlib.contextmanager

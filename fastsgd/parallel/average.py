@@ -62,7 +62,7 @@ def net_epoch_average(
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
-    n_shards = min(n_shards, n_visits)
+    n_shards = max(1, min(n_shards, n_visits))
     weights, W2t = working_copies(W1t, W2, batch_size)
     all_weights = private_copies(weights, n_shards)
     all_b1 = private_copies(b1, n_shards)

@@ -58,7 +58,7 @@ def net_epoch_hogwild(
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
-    n_shards = min(n_shards, n_visits)
+    n_shards = max(1, min(n_shards, n_visits))
     weights, W2t = working_copies(W1t, W2, batch_size)
     loss_sums = private_copies(np.zeros(1), n_shards)
     for shard in prange(n_shards):
