@@ -60,7 +60,8 @@ def demo(args: argparse.Namespace) -> int:
     print(f"whole fit of {model.n_iter_} epochs, validation included: {fit_seconds:.3f} s")
 
     from fastsgd import TwoLayerNet
-    from fastsgd.kernels import LOG_LOSS, RELU, net_epoch
+    from fastsgd.kernels import LOG_LOSS, RELU
+    from fastsgd.kernels.net import net_epoch_per_sample
 
     print(f"\ntwo-layer net, {args.hidden} relu hidden units, per-sample SGD:")
     net = TwoLayerNet(
@@ -79,13 +80,16 @@ def demo(args: argparse.Namespace) -> int:
         params = [np.ascontiguousarray(W1.T), net.intercepts_[0].copy(), W2.copy(),
                   net.intercepts_[1].copy()]  # fmt: skip
         start = time.perf_counter()
-        kernel(X, y, visits, *params, args.eta0, RELU, LOG_LOSS, True, 1)
+        kernel(X, y, visits, *params, args.eta0, RELU, LOG_LOSS, True)
         return time.perf_counter() - start
 
-    net_epoch_seconds(net_epoch, order[:10])
-    fast = min(net_epoch_seconds(net_epoch, order) for _ in range(3)) / order.size
-    subsample = order[: args.reference_samples // 3]
-    slow = net_epoch_seconds(reference.net_epoch, subsample) / subsample.size
+    def reference_per_sample(*arguments):
+        return reference.net_epoch(*arguments, 1)
+
+    net_epoch_seconds(net_epoch_per_sample, order[:10])
+    fast = min(net_epoch_seconds(net_epoch_per_sample, order) for _ in range(3)) / order.size
+    subsample = order[: max(args.reference_samples // 10, 1)]
+    slow = net_epoch_seconds(reference_per_sample, subsample) / subsample.size
     print(
         f"time per epoch: fastsgd {fast * order.size * 1e3:.1f} ms ({fast * 1e9:.0f} ns/sample); "
         f"NumPy reference {slow * order.size * 1e3:.0f} ms ({slow * 1e9:.0f} ns/sample, timed on "

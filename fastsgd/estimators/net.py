@@ -11,7 +11,8 @@ from scipy.special import expit, softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastsgd.estimators._base import SGDClassifierBase
-from fastsgd.kernels import ACTIVATIONS, LOSSES, net_epoch
+from fastsgd.kernels import ACTIVATIONS, LOSSES
+from fastsgd.kernels.net import net_epoch_batched, net_epoch_per_sample
 from fastsgd.parallel import net_epoch_average, net_epoch_hogwild
 
 PARALLEL_KERNELS = {"average": net_epoch_average, "hogwild": net_epoch_hogwild}
@@ -234,4 +235,6 @@ class TwoLayerNet(SGDClassifierBase):
         )
         if n_shards > 1:
             return np.array([PARALLEL_KERNELS[self.parallel](*arguments, n_shards)])
-        return np.array([net_epoch(*arguments)])
+        if self.batch_size <= 1:  # compiles only the path it needs (see net_epoch_per_sample)
+            return np.array([net_epoch_per_sample(*arguments[:-1])])
+        return np.array([net_epoch_batched(*arguments)])

@@ -238,13 +238,43 @@ def net_steps(X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_inte
 
 
 @njit(cache=True, nogil=True)
-def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept):
+    """net_epoch with batch_size=1, compiled without the mini-batch path (half the compile time
+    of net_epoch: ~12 of ~24 s from an empty cache here)."""
+    n_visits = order.shape[0]
+    if n_visits == 0:
+        return 0.0
+    weights, W2t = working_copies(W1t, W2, 1)
+    rate = cast_like(eta, weights)
+    total = net_steps_per_sample(
+        X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept
+    )
+    write_back(weights, W2t, W1t, W2)
+    return total / n_visits
+
+
+@njit(cache=True, nogil=True)
+def net_epoch_batched(
+    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
+):
+    """net_epoch with batch_size > 1, compiled without the per-sample path."""
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
     weights, W2t = working_copies(W1t, W2, batch_size)
-    total = net_steps(
+    total = net_steps_batched(
         X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
     )
     write_back(weights, W2t, W1t, W2)
     return total / n_visits
+
+
+@njit(cache=True, nogil=True)
+def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+    if batch_size <= 1:
+        return net_epoch_per_sample(
+            X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
+        )
+    return net_epoch_batched(
+        X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
+    )
