@@ -25,7 +25,7 @@ from fastsgd.kernels._math import (
     tanh,
 )
 from fastsgd.kernels.logistic import logistic_epoch, streaming_floor
-from fastsgd.kernels.net import net_epoch
+from fastsgd.kernels.net import net_epoch, net_epoch_batched, net_epoch_per_sample
 
 __all__ = [
     "ACTIVATIONS",
@@ -43,6 +43,8 @@ __all__ = [
     "logistic_residual",
     "logistic_terms",
     "net_epoch",
+    "net_epoch_batched",
+    "net_epoch_per_sample",
     "output_layer",
     "sigmoid",
     "sigmoid_pair",
