@@ -1,11 +1,11 @@
 """The fused row pass written as explicit vector code (an LLVM intrinsic).
 
-``rows_axpy_dot(W, first, X, row, next_row, steps...)`` does, for R consecutive rows of W
-(R = len(steps), 1 or 4):
+``rows_axpy_dot4(W, first, X, row, next_row, step0, ..., step3)`` does, for the four rows
+first..first+3 of W:
 
     W[first + r] += steps[r] * X[row];   dots[r] = W[first + r] . X[next_row]
 
-in one sweep over the columns, and returns the R dots as a tuple in W's dtype.
+in one sweep over the columns, and returns the four dots as a tuple in W's dtype.
 
 Why not a plain numba loop: LLVM's loop vectorizer does turn that loop into vector code, but
 puts in front of every call runtime checks that the rows of W and X do not overlap (~25 compares
@@ -141,16 +141,6 @@ def _check(W, X):
         and W.ndim == 2 and X.ndim == 2 and W.layout == "C" and X.layout == "C"
         and W.dtype == X.dtype and W.dtype in (types.float32, types.float64)
     )  # fmt: skip
-
-
-@intrinsic
-def rows_axpy_dot1(typingctx, W, first, X, row, next_row, step):
-    """(W[first] . X[next_row],) after W[first] += step * X[row]; W, X 2-D C-contiguous, one
-    dtype."""
-    if not _check(W, X):
-        return None
-    sig = types.UniTuple(W.dtype, 1)(W, first, X, row, next_row, step)
-    return sig, _rows_pass_codegen(1, W.dtype)
 
 
 @intrinsic

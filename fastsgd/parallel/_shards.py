@@ -58,3 +58,13 @@ def add_deltas_into(buffer, n_copies, start, target):
         for copy in range(n_copies):
             total += buffer[copy, i] - origin[i]
         flat[i] = total
+
+
+@njit(cache=True, nogil=True)
+def mean_loss(loss_sums, n_shards, n_models, n_visits):
+    """Each model's loss summed over the shards (rows of ``loss_sums``), per visit."""
+    total = np.zeros(n_models)
+    for shard in range(n_shards):
+        for m in range(n_models):
+            total[m] += loss_sums[shard, m]
+    return total / max(n_visits, 1)

@@ -25,7 +25,13 @@ from numba import njit, prange
 
 from fastsgd.kernels.logistic import logistic_epoch
 from fastsgd.kernels.net import net_steps, working_copies, write_back
-from fastsgd.parallel._shards import average_into, copy_of, private_copies, shard_bounds
+from fastsgd.parallel._shards import (
+    average_into,
+    copy_of,
+    mean_loss,
+    private_copies,
+    shard_bounds,
+)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -48,11 +54,7 @@ def logistic_epoch_average(
             loss_sums[shard, m] = shard_loss[m] * (stop - start)
     average_into(coefs, n_shards, coef)
     average_into(intercepts, n_shards, intercept)
-    total = np.zeros(n_models)
-    for shard in range(n_shards):
-        for m in range(n_models):
-            total[m] += loss_sums[shard, m]
-    return total / max(n_visits, 1)
+    return mean_loss(loss_sums, n_shards, n_models, n_visits)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -81,7 +83,4 @@ def net_epoch_average(
     average_into(all_W2t, n_shards, W2t)
     average_into(all_b2, n_shards, b2)
     write_back(weights, W2t, W1t, W2)
-    total = 0.0
-    for shard in range(n_shards):
-        total += loss_sums[shard, 0]
-    return total / n_visits
+    return mean_loss(loss_sums, n_shards, 1, n_visits)[0]

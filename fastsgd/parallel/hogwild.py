@@ -22,7 +22,13 @@ from numba import njit, prange
 
 from fastsgd.kernels.logistic import logistic_epoch
 from fastsgd.kernels.net import net_steps, working_copies, write_back
-from fastsgd.parallel._shards import add_deltas_into, copy_of, private_copies, shard_bounds
+from fastsgd.parallel._shards import (
+    add_deltas_into,
+    copy_of,
+    mean_loss,
+    private_copies,
+    shard_bounds,
+)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -44,11 +50,7 @@ def logistic_epoch_hogwild(
         for m in range(n_models):
             loss_sums[shard, m] = shard_loss[m] * (stop - start)
     add_deltas_into(intercepts, n_shards, start_intercept, intercept)
-    total = np.zeros(n_models)
-    for shard in range(n_shards):
-        for m in range(n_models):
-            total[m] += loss_sums[shard, m]
-    return total / max(n_visits, 1)
+    return mean_loss(loss_sums, n_shards, n_models, n_visits)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -68,7 +70,4 @@ def net_epoch_hogwild(
             fit_intercept, batch_size,
         )  # fmt: skip
     write_back(weights, W2t, W1t, W2)
-    total = 0.0
-    for shard in range(n_shards):
-        total += loss_sums[shard, 0]
-    return total / n_visits
+    return mean_loss(loss_sums, n_shards, 1, n_visits)[0]
