@@ -73,6 +73,7 @@ RATIOS = [
     ("batch vs MLPClassifier (x faster)", "mlp-batch", "fastsgd-batch"),
     ("batch vs PyTorch loop (x faster)", "torch-batch", "fastsgd-batch"),
     ("sweep vs 8 separate fits (x faster)", "8-separate-fits", "sweep-one-pass"),
+    ("bare numba loop / fastsgd fit (x faster)", "fastsgd-fit", "numba-bare-loop"),
 ]
 ROOF = "gemm-1-thread"
 

@@ -161,3 +161,86 @@ def parameter_mixing(epoch, X, y, order, params, n_shards, *settings):
     for i, p in enumerate(params):
         p[...] = np.mean([mine[i] for mine in copies], axis=0)
     return loss_sum / max(n_visits, 1)
+
+
+def sgd_classifier_epoch(
+    X, y, order, coef, intercept, *, learning_rate="constant", eta0=0.01, power_t=0.5,
+    alpha=1e-4, l1_ratio=0.15, penalty=None, average=0, fit_intercept=True,
+    sample_weight=None, class_weight=(1.0, 1.0), t=1.0, average_coef=None,
+    average_intercept=0.0, l1_owed=0.0, l1_applied=None,
+):  # fmt: skip
+    """One epoch of SGDClassifier's binary log-loss SGD, step by step on the true weights.
+
+    The oracle of ``fastsgd.kernels.linear_sgd_epoch`` for one model (label 1 is positive).
+    X is a dense (n, k) array or a CSR matrix given as ``(data, indices, indptr)``; a dense row
+    takes part with every feature, a CSR row with its stored entries. Per visit, in
+    scikit-learn's order:
+
+        p = w . x + b;  eta = rate(t);  update = eta (y - s(p)) class_weight[y] sample_weight
+        w *= max(0, 1 - (1 - l1_ratio) eta alpha)              (l2, elasticnet: every weight)
+        w[x's features] += update * x;  b += update
+        from t = average on: w_avg += (w - w_avg) / (t - average + 1), the same for b
+        L1: u += l1_ratio eta alpha; each of x's weights moves toward 0 by u minus what it has
+            received of the penalty, never across 0 (Tsuruoka et al. 2009)
+        t += 1
+
+    No scale factor, no lazy average. Without L1 the average is the mean of the weights after
+    each step; with L1 the kernel's lazy average differs from it as SGDClassifier's does
+    (the truncation moves the weights outside the lazy bookkeeping), so compare only the plain
+    weights there. ``l1_owed`` and ``l1_applied`` carry the cumulative penalty from one epoch
+    to the next of the same fit. Updates ``coef`` (k,) in place; returns a dict of intercept,
+    average_coef, average_intercept, t, l1_owed, l1_applied and loss (the mean progressive
+    log-loss).
+    """
+    dense = not isinstance(X, tuple)
+    l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    shrinks = penalty in ("l2", "elasticnet")
+    truncates = penalty in ("l1", "elasticnet")
+    applied = np.zeros(coef.shape[0]) if l1_applied is None else l1_applied
+    owed = l1_owed
+    average_coef = np.zeros(coef.shape[0]) if average_coef is None else average_coef
+    typw = np.sqrt(1.0 / np.sqrt(alpha)) if alpha > 0 else 1.0
+    t0 = 1.0 / (typw * alpha) if alpha > 0 else 0.0
+    loss = 0.0
+    for row in order:
+        if dense:
+            features = np.arange(X.shape[1])
+            values = X[row].astype(np.float64)
+        else:
+            data, indices, indptr = X
+            features = indices[indptr[row] : indptr[row + 1]]
+            values = data[indptr[row] : indptr[row + 1]].astype(np.float64)
+        label = float(y[row] == 1)
+        p = float(coef[features] @ values) + intercept
+        if learning_rate == "optimal":
+            eta = 1.0 / (alpha * (t0 + t - 1.0))
+        elif learning_rate == "invscaling":
+            eta = eta0 / t**power_t
+        else:
+            eta = eta0
+        loss += float(logistic_loss(p, label == 1.0))
+        weight = 1.0 if sample_weight is None else float(sample_weight[row])
+        update = eta * (label - float(sigmoid(p))) * class_weight[int(label)] * weight
+        if shrinks:
+            coef *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+        np.add.at(coef, features, update * values)
+        if fit_intercept:
+            intercept += update
+        if 0 < average <= t:
+            seen = t - average + 1.0
+            average_coef += (coef - average_coef) / seen
+            average_intercept += (intercept - average_intercept) / seen
+        if truncates:
+            owed += l1_ratio * eta * alpha
+            for j in np.unique(features):
+                before = coef[j]
+                if before > 0:
+                    coef[j] = max(0.0, before - (owed + applied[j]))
+                elif before < 0:
+                    coef[j] = min(0.0, before + (owed - applied[j]))
+                applied[j] += coef[j] - before
+        t += 1.0
+    return dict(
+        intercept=intercept, average_coef=average_coef, average_intercept=average_intercept,
+        t=t, l1_owed=owed, l1_applied=applied, loss=loss / max(len(order), 1),
+    )  # fmt: skip

@@ -13,8 +13,10 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -77,14 +79,20 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
       ``init`` holds the user's initial values (``None`` where not given).
     - ``_get_params_arrays()`` / ``_set_params_arrays(params)``: read and write the fitted
       attributes as that list.
-    - ``_run_kernel(X, codes, order, params, rates, n_shards)``: one kernel call over ``order``
-      (a chunk of the visiting order) with one learning rate per stopping unit, updating
-      ``params`` in place and returning each unit's mean loss over the chunk. ``n_shards`` > 1
-      asks for the parallel kernel of the ``parallel`` strategy with that many shards.
+    - ``_run_kernel(X, codes, order, params, rates, n_shards, session)``: one kernel call over
+      ``order`` (a chunk of the visiting order) with one learning rate per stopping unit (0:
+      the unit has stopped), updating ``params`` in place and returning each unit's mean loss
+      and mean objective (the loss plus any penalty) over the chunk. ``n_shards`` > 1 asks for
+      the parallel kernel of the ``parallel`` strategy with that many shards.
     - ``_n_stopping_units(n_classes)``: how many independently stopped models ``params`` holds.
     - ``_work_per_sample(n_features, n_classes)``: multiply-adds per sample, to size the chunks.
-    and may set ``_samples_per_step`` (a chunk is a whole number of steps) and ``_t_start``.
+    and may set ``_samples_per_step`` (a chunk is a whole number of steps) and ``_t_start``,
+    and override ``_start_session`` / ``_finish_session`` (training state that lives for one
+    fit or partial_fit call), ``_validation_scores`` (for ``early_stopping``) and
+    ``_training_weights`` (sample weights).
     """
+
+    _accept_sparse = False
 
     _samples_per_step = 1
     _t_start = 1.0  # SGDClassifier counts t_ from 1
@@ -113,12 +121,16 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
         save(self, path)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over (X, y), continuing from the current weights.
 
         ``classes`` (all labels that will ever appear) is required on the first call.
+        ``sample_weight`` multiplies each sample's step (where the estimator supports it).
         """
-        return self._fit(X, y, max_iter=1, classes=classes, init=None, incremental=True)
+        return self._fit(
+            X, y, max_iter=1, classes=classes, init=None, incremental=True,
+            sample_weight=sample_weight,
+        )  # fmt: skip
 
     @staticmethod
     def _n_outputs(n_classes):
@@ -136,7 +148,8 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             X,
             y,
             reset=reset,
-            accept_sparse=False,
+            accept_sparse="csr" if self._accept_sparse else False,
+            accept_large_sparse=True,
             dtype=[np.float64, np.float32],
             order="C",
             ensure_all_finite=False,
@@ -145,7 +158,10 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=False, dtype=[np.float64, np.float32])
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr" if self._accept_sparse else False,
+            accept_large_sparse=True, dtype=[np.float64, np.float32],
+        )  # fmt: skip
         return X
 
     # -- training -----------------------------------------------------------------------------
@@ -154,7 +170,10 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         """Each stopping unit's learning rate at the start of a fit."""
         return np.full(self._n_stopping_units(n_classes), float(self.eta0))
 
-    def _fit(self, X, y, *, max_iter, classes, init, incremental, sample_indices=None):
+    def _fit(
+        self, X, y, *, max_iter, classes, init, incremental, sample_indices=None,
+        sample_weight=None,
+    ):  # fmt: skip
         """Train and commit the result; on any error the estimator keeps its previous state."""
         # validate_data records n_features_in_ (and feature_names_in_) before training starts;
         # put them back if this call fails, so that the previous model stays usable.
@@ -165,8 +184,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         }
         try:
             return self._fit_or_raise(
-                X, y, max_iter, classes, init, incremental, recorded, sample_indices
-            )
+                X, y, max_iter, classes, init, incremental, recorded, sample_indices,
+                sample_weight,
+            )  # fmt: skip
         except BaseException:
             for name in ("n_features_in_", "feature_names_in_"):
                 if name in recorded:
@@ -175,7 +195,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     delattr(self, name)
             raise
 
-    def _fit_or_raise(self, X, y, max_iter, classes, init, incremental, recorded, sample_indices):
+    def _fit_or_raise(
+        self, X, y, max_iter, classes, init, incremental, recorded, sample_indices, sample_weight
+    ):
         self._validate_params()
         first_call = not (incremental and hasattr(self, "classes_"))
         X, y = self._validate_training_data(X, y, reset=first_call)
@@ -237,11 +259,18 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             order = np.arange(X.shape[0], dtype=np.int64)
         else:  # train on these rows only (a validation split), without copying X
             order = np.array(sample_indices, dtype=np.int64)
+        n_rows = order.size  # SGDClassifier advances t_ by the validation rows too
+        weights = self._training_weights(X, y, classes, sample_weight, incremental)
+        validation = None
+        if getattr(self, "early_stopping", False) and not incremental:
+            order, validation = self._validation_split(order, codes, weights)
         n_samples = order.size
         step = self._samples_per_step
-        work = max(1, self._work_per_sample(X.shape[1], classes.size))
+        row_width = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
+        work = max(1, int(self._work_per_sample(row_width, classes.size)))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
         n_shards, n_threads = resolve_n_jobs(self.n_jobs)
+        session = self._start_session(X, params, classes.size, t, weights, n_shards)
         if n_shards > 1:
             # One parallel call per epoch: 'average' mixes the shards' weights once per epoch.
             chunk = max(n_samples, 1)
@@ -250,6 +279,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         # others train on.
         rates = self._initial_rates(classes.size)
         best_loss = np.full(rates.size, np.inf)
+        best_score = np.full(rates.size, -np.inf)
         no_improvement = np.zeros(rates.size, dtype=np.int64)
         n_iter = 0
         with tqdm(
@@ -263,21 +293,37 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             for epoch in range(max_iter):
                 if self.shuffle:
                     rng.shuffle(order)
-                losses = self._run_epoch(
-                    X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads
-                )
+                running = rates > 0
+                losses, objectives = self._run_epoch(
+                    X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads,
+                    session,
+                )  # fmt: skip
                 self._check_finite_after_epoch(X, params, losses, epoch)
                 n_iter += 1
-                t += n_samples
-                loss_curve.append(float(losses.mean()))
+                t += n_rows
+                loss_curve.append(float(losses[running].mean()))
                 if incremental or self.tol is None:
                     continue
-                running = rates > 0
-                stalled = losses > best_loss - self.tol
+                # SGDClassifier's rule, per unit: an epoch that fails to beat the best
+                # validation score by tol, or the best objective by tol, counts as no
+                # improvement; n_iter_no_change of them in a row stop the unit, or under
+                # 'adaptive' divide its rate by 5 while the rate is above 1e-6.
+                if validation is not None:
+                    scores = self._validation_scores(X, codes, validation, weights, params, session)
+                    stalled = scores < best_score + self.tol
+                    best_score = np.maximum(best_score, scores)
+                else:
+                    stalled = objectives > best_loss - self.tol
+                    best_loss = np.minimum(best_loss, objectives)
                 no_improvement[running & stalled] += 1
                 no_improvement[running & ~stalled] = 0
-                best_loss = np.minimum(best_loss, losses)
-                rates[no_improvement >= self.n_iter_no_change] = 0.0
+                hit = running & (no_improvement >= self.n_iter_no_change)
+                if self.learning_rate == "adaptive":
+                    slower = hit & (rates > 1e-6)
+                    rates[slower] /= 5.0
+                    no_improvement[slower] = 0
+                    hit &= ~slower
+                rates[hit] = 0.0
                 if not rates.any():
                     break
             else:
@@ -289,29 +335,78 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                         stacklevel=4,
                     )
 
+        self._finish_session(session, params)
         self.classes_ = classes
-        self._set_params_arrays(params)
         self.n_iter_ = n_iter
         self.t_ = t
         self.loss_curve_ = loss_curve
+        self._set_params_arrays(params)
         return self
 
-    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads):
-        """One epoch in chunks; returns each stopping unit's mean progressive loss."""
+    def _run_epoch(
+        self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads, session
+    ):
+        """One epoch in chunks; returns each stopping unit's mean progressive loss and mean
+        objective."""
         loss_sum = np.zeros(rates.size)
+        objective_sum = np.zeros(rates.size)
         for start in range(0, order.size, chunk):
             part = order[start : start + chunk]
             if n_shards > 1:
                 with parallel_region(n_threads):
-                    losses = self._run_kernel(X, codes, part, params, rates, n_shards)
+                    losses, objectives = self._run_kernel(
+                        X, codes, part, params, rates, n_shards, session
+                    )
             else:
-                losses = self._run_kernel(X, codes, part, params, rates, 1)
+                losses, objectives = self._run_kernel(X, codes, part, params, rates, 1, session)
             loss_sum += losses * part.size
+            objective_sum += objectives * part.size
             bar.update(part.size)
             if not bar.disable:
                 running = loss_sum.mean() / (start + part.size)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{running:.5f}")
-        return loss_sum / order.size
+        return loss_sum / max(order.size, 1), objective_sum / max(order.size, 1)
+
+    # -- hooks with defaults ------------------------------------------------------------------
+
+    def _training_weights(self, X, y, classes, sample_weight, incremental):
+        """Per-sample weights for the kernels, or None; this estimator takes none."""
+        if sample_weight is not None:
+            raise TypeError(f"{type(self).__name__} does not support sample_weight.")
+        return None
+
+    def _start_session(self, X, params, n_classes, t, weights, n_shards):
+        """State that lives for one fit/partial_fit call, passed to every kernel call."""
+        return None
+
+    def _finish_session(self, session, params):
+        """Bring ``params`` to their final form at the end of a call."""
+
+    def _validation_split(self, order, codes, weights):
+        """SGDClassifier's early-stopping split: a stratified ``validation_fraction`` of the
+        rows (StratifiedShuffleSplit seeded with random_state), never trained on."""
+        n_rows = order.size
+        splitter = StratifiedShuffleSplit(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        try:
+            train, held_out = next(splitter.split(np.zeros((n_rows, 1)), codes[order]))
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping cannot split {n_rows} samples with validation_fraction="
+                f"{self.validation_fraction}: {error}"
+            ) from None
+        if weights is not None and not np.any(weights[order[held_out]] > 0):
+            raise ValueError(
+                "The sample weights of the validation set are all zero; use another "
+                "random_state or validation_fraction."
+            )
+        # both in visiting order, as SGDClassifier skips the held-out rows of its pass
+        return np.sort(order[train]), np.sort(order[held_out])
+
+    def _validation_scores(self, X, codes, rows, weights, params, session):
+        """Each stopping unit's validation score, higher is better."""
+        raise NotImplementedError
 
     def _check_finite_after_epoch(self, X, params, losses, epoch):
         if np.isfinite(losses).all() and all(np.isfinite(p).all() for p in params):
@@ -345,5 +440,5 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = self._accept_sparse
         return tags

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import ClassVar
+
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import expit
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
 
 from fastsgd.estimators._base import SGDClassifierBase
 from fastsgd.kernels import logistic_epoch
+from fastsgd.kernels.linear import (
+    LEARNING_RATES,
+    LinearSGDSettings,
+    LinearSGDState,
+    linear_sgd_epoch,
+    linear_sgd_finish,
+    optimal_init,
+)
 from fastsgd.parallel import logistic_epoch_average, logistic_epoch_hogwild
 
 PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch_hogwild}
+
+
+@dataclass
+class _Session:
+    """What one fit/partial_fit call hands to every kernel call."""
+
+    plain: bool  # the handout's update only: logistic_epoch and its parallel variants
+    positive_class: np.ndarray
+    class_weight: np.ndarray  # (K, 2): the factor for label 0 / 1 of each model
+    weights: np.ndarray | None
+    settings: LinearSGDSettings | None = None
+    state: LinearSGDState | None = None
+    validation_X: object = None
 
 
 class LogisticRegression(SGDClassifierBase):
@@ -24,20 +53,61 @@ class LogisticRegression(SGDClassifierBase):
     ``max_iter=1`` one fit is exactly the handout's update, sample by sample. More than two
     classes are trained one-vs-rest, all classes in the same pass over the data.
 
-    The parameters keep the meaning they have in ``sklearn.linear_model.SGDClassifier``
-    (``loss='log_loss', penalty=None``); with the same settings both compute the same model.
+    The parameters keep the meaning they have in ``sklearn.linear_model.SGDClassifier`` with
+    ``loss='log_loss'``: with the same settings, data and visiting order (``shuffle=False``)
+    both compute the same model, for every penalty, schedule and averaging mode (tested to
+    1e-8 relative in float64). Two defaults differ: ``penalty=None`` (SGDClassifier: 'l2') and
+    ``learning_rate='constant'`` (SGDClassifier: 'optimal'), so that the default fit is the
+    handout's update.
+
+    Sparse input: CSR matrices with int32 or int64 indices (SGDClassifier takes int32 only).
+    The kernels read and update only a row's stored entries, and the L2 shrink costs O(1) per
+    sample (the weights are a scale times an array). With penalty None or 'l2', sparse and
+    dense input give the same model (to rounding). 'l1' and 'elasticnet' truncate, as in
+    SGDClassifier, only the weights of the features a sample contains: a dense row contains
+    every feature, a sparse row its nonzeros, so the two differ there exactly as they do in
+    SGDClassifier. Unlike SGDClassifier, the intercept step is never damped on sparse input
+    (scikit-learn multiplies it by 0.01, ``SPARSE_INTERCEPT_DECAY``): sparse input gives the
+    model that SGDClassifier gives on the dense copy.
 
     Parameters
     ----------
     eta0 : float, default=0.01
-        The learning rate.
-    learning_rate : {'constant'}, default='constant'
-        The schedule; only a constant rate for now.
+        The learning rate of 'constant', the initial one of 'invscaling' and 'adaptive'.
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='constant'
+        SGDClassifier's schedules, by the number t of samples seen (from 1): 'constant' eta0;
+        'optimal' 1 / (alpha (t0 + t - 1)) with Bottou's t0 heuristic; 'invscaling'
+        eta0 / t**power_t; 'adaptive' eta0, divided by 5 each time the stopping rule fires
+        (until it is below 1e-6, when training stops).
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default=None
+        The regularization: alpha/2 ||w||^2, alpha ||w||_1 by cumulative truncated gradient
+        (Tsuruoka et al. 2009), or their mix by ``l1_ratio``. The intercept is not penalized.
+    alpha : float, default=1e-4
+        The penalty's strength; also sets the 'optimal' schedule.
+    l1_ratio : float, default=0.15
+        The L1 share of 'elasticnet'.
+    power_t : float, default=0.5
+        The exponent of 'invscaling'.
+    average : bool or int, default=False
+        Averaged SGD: coef_ and intercept_ are the mean of the weights over every step from
+        sample number ``average`` on (True: 1), kept lazily (Bottou 2012) so that a sparse step
+        stays O(nnz). The plain SGD weights go on training underneath.
+    class_weight : dict, 'balanced' or None, default=None
+        Multiplies the steps of each class's samples (one-vs-rest: the model of class c
+        weighs its positive samples by class_weight[c] and the rest by 1, as SGDClassifier).
+        'balanced': n_samples / (n_classes * count(class)); not for partial_fit.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training rows, never train on
+        them, and stop on their accuracy instead of the training objective (per one-vs-rest
+        model, as SGDClassifier).
+    validation_fraction : float, default=0.1
     max_iter : int, default=1000
         The most epochs ``fit`` runs.
     tol : float or None, default=1e-3
-        ``fit`` stops once the epoch's mean loss has failed ``n_iter_no_change`` epochs in a row to
-        fall below the best so far minus ``tol`` (SGDClassifier's rule). None: run max_iter epochs.
+        SGDClassifier's stopping rule: an epoch whose mean objective (log-loss plus penalty)
+        is not below the best so far minus ``tol`` (or, with early_stopping, whose validation
+        accuracy is not above the best plus ``tol``) counts; ``n_iter_no_change`` of them in a
+        row stop training. None: run max_iter epochs.
     n_iter_no_change : int, default=5
     shuffle : bool, default=True
         Visit the samples in a new random order each epoch. X itself is never reordered.
@@ -56,7 +126,9 @@ class LogisticRegression(SGDClassifierBase):
         (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one runs the
         ``parallel`` strategy, one call per epoch, on n_jobs shards of the visiting order (on
         at most numba's thread count): a positive n_jobs gives the same 'average' weights on any
-        machine, a negative one depends on the machine's thread count.
+        machine, a negative one depends on the machine's thread count. Only for dense input
+        and the plain update (penalty None, a constant or adaptive rate, no averaging, no
+        sample or class weights); other settings raise a ValueError.
     parallel : {'average', 'hogwild'}, default='average'
         The strategy when n_jobs > 1. 'average': each thread trains its own copy on a contiguous
         shard of the epoch's visiting order, and the copies are averaged at the end of the epoch
@@ -76,7 +148,7 @@ class LogisticRegression(SGDClassifierBase):
     n_iter_ : int
         Epochs run by the last fit, or 1 after partial_fit.
     t_ : float
-        Samples seen, plus one (SGDClassifier's convention).
+        Samples seen, plus one (SGDClassifier's convention, validation rows included).
     loss_curve_ : list of float
         Each epoch's mean progressive log-loss (every sample's loss taken just before its own
         update); for more than two classes, the mean over the one-vs-rest models. As in
@@ -84,11 +156,34 @@ class LogisticRegression(SGDClassifierBase):
         stopped model keeps its weights while the others train on.
     """
 
+    _accept_sparse = True
+
+    _parameter_constraints: ClassVar[dict] = {
+        **SGDClassifierBase._parameter_constraints,
+        "learning_rate": [StrOptions(set(LEARNING_RATES))],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
     def __init__(
         self,
         *,
         eta0: float = 0.01,
         learning_rate: str = "constant",
+        penalty: str | None = None,
+        alpha: float = 1e-4,
+        l1_ratio: float = 0.15,
+        power_t: float = 0.5,
+        average: bool | int = False,
+        class_weight: dict | str | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
         max_iter: int = 1000,
         tol: float | None = 1e-3,
         n_iter_no_change: int = 5,
@@ -102,6 +197,14 @@ class LogisticRegression(SGDClassifierBase):
     ):
         self.eta0 = eta0
         self.learning_rate = learning_rate
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.power_t = power_t
+        self.average = average
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -121,13 +224,17 @@ class LogisticRegression(SGDClassifierBase):
         y: ArrayLike,
         coef_init: ArrayLike | None = None,
         intercept_init: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
     ) -> LogisticRegression:
         """Train for up to ``max_iter`` epochs, from zeros, the given init or (warm_start) the
-        current weights."""
+        current weights. ``sample_weight`` multiplies each sample's step."""
         init = None
         if coef_init is not None or intercept_init is not None:
             init = {"coef": coef_init, "intercept": intercept_init}
-        return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
+        return self._fit(
+            X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False,
+            sample_weight=sample_weight,
+        )  # fmt: skip
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
@@ -156,10 +263,14 @@ class LogisticRegression(SGDClassifierBase):
 
     def _predict_scores(self, X):
         X = self._validate_predict_data(X)
-        return X @ self.coef_.T + self.intercept_
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self._n_outputs(n_classes)
+
+    def _average_start(self):
+        """The sample number from which weights are averaged; 0: no averaging."""
+        return int(self.average)
 
     def _init_params(self, n_features, n_classes, dtype, rng, init):
         n_models = self._n_outputs(n_classes)
@@ -182,13 +293,119 @@ class LogisticRegression(SGDClassifierBase):
         for name, value in (("coef_init", coef), ("intercept_init", intercept)):
             if not np.isfinite(value).all():
                 raise ValueError(f"{name} contains NaN or infinity.")
-        return [coef, intercept]
+        averaged = n_features if self._average_start() else 0
+        return [coef, intercept, np.zeros((n_models, averaged), dtype), np.zeros(n_models, dtype)]
 
     def _get_params_arrays(self):
-        return [self.coef_, self.intercept_]
+        # SGD goes on from the plain (not averaged) weights, as SGDClassifier's partial_fit.
+        coef = getattr(self, "_standard_coef", self.coef_)
+        intercept = getattr(self, "_standard_intercept", self.intercept_)
+        averaged = coef.shape[1] if self._average_start() else 0
+        average_coef = getattr(self, "_average_coef", None)
+        if average_coef is None or average_coef.shape != (coef.shape[0], averaged):
+            average_coef = np.zeros((coef.shape[0], averaged), coef.dtype)
+        average_intercept = getattr(self, "_average_intercept", np.zeros_like(intercept))
+        return [coef, intercept, average_coef, average_intercept]
 
     def _set_params_arrays(self, params):
-        self.coef_, self.intercept_ = params
+        coef, intercept, average_coef, average_intercept = params
+        self._standard_coef, self._standard_intercept = coef, intercept
+        self._average_coef, self._average_intercept = average_coef, average_intercept
+        start = self._average_start()
+        if start and start <= self.t_ - 1:  # SGDClassifier's rule for which weights to expose
+            self.coef_, self.intercept_ = average_coef, average_intercept
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+
+    # -- SGDClassifier's options --------------------------------------------------------------
+
+    def _training_weights(self, X, y, classes, sample_weight, incremental):
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: it needs every "
+                "label at once. Compute the weights with sklearn.utils.compute_class_weight("
+                "'balanced', classes=classes, y=y) and pass them as a dict."
+            )
+        self._expanded_class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    def _class_weight_matrix(self, positive_class):
+        """(K, 2): the step factor of model m for label 0 and for label 1."""
+        weights = self._expanded_class_weight
+        if weights.size == 2 and positive_class.size >= 1 and np.all(positive_class == 1):
+            return np.tile(weights[[0, 1]], (positive_class.size, 1)).astype(np.float64)
+        matrix = np.ones((positive_class.size, 2))
+        matrix[:, 1] = weights[positive_class]
+        return matrix
+
+    def _start_session(self, X, params, n_classes, t, weights, n_shards):
+        coef, intercept = params[0], params[1]
+        n_models = coef.shape[0]
+        positive_class = self._positive_classes(n_models)
+        class_weight = self._class_weight_matrix(positive_class)
+        penalty = getattr(self, "penalty", None)
+        start = self._average_start()
+        plain = (
+            not sp.issparse(X) and penalty is None and not start and weights is None
+            and self.learning_rate in ("constant", "adaptive") and np.all(class_weight == 1.0)
+        )  # fmt: skip
+        session = _Session(plain, positive_class, class_weight, weights)
+        if plain:
+            return session
+        if n_shards > 1:
+            raise ValueError(
+                "n_jobs > 1 trains only dense input with the plain update (penalty=None, "
+                "learning_rate 'constant' or 'adaptive', average=False, no sample_weight or "
+                "class_weight); use n_jobs=None for these settings."
+            )
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError("alpha must be > 0 since learning_rate is 'optimal'.")
+        l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, self.l1_ratio)
+        l2_strength = (1.0 - l1_ratio) * self.alpha if penalty in ("l2", "elasticnet") else 0.0
+        l1_strength = l1_ratio * self.alpha if penalty in ("l1", "elasticnet") else 0.0
+        session.settings = LinearSGDSettings(
+            LEARNING_RATES.index(self.learning_rate),
+            float(self.power_t),
+            float(self.alpha),
+            optimal_init(self.alpha) if self.learning_rate == "optimal" else 0.0,
+            l2_strength,
+            l1_strength,
+            start,
+            bool(self.fit_intercept),
+            penalty is not None and self.tol is not None and not self.early_stopping,
+        )
+        width = coef.shape[1] if l1_strength > 0 else 0
+        session.state = LinearSGDState(
+            coef, intercept, params[2], params[3],
+            np.full(n_models, float(t)),  # every one-vs-rest model restarts at t_, as in sklearn
+            np.zeros(n_models), np.zeros((n_models, width), coef.dtype),
+            np.einsum("ij,ij->i", coef, coef, dtype=np.float64),
+            np.abs(coef).sum(axis=1, dtype=np.float64),
+            np.ones(n_models), np.zeros(n_models), np.ones(n_models),
+        )  # fmt: skip
+        return session
+
+    def _finish_session(self, session, params):
+        if session.state is not None:
+            linear_sgd_finish(session.state)
+
+    def _validation_scores(self, X, codes, rows, weights, params, session):
+        # Each one-vs-rest model's accuracy on its own 0/1 labels, as SGDClassifier scores its
+        # binary models, from the plain (not averaged) weights as there.
+        coef, intercept = params[0], params[1]
+        if session.state is not None:
+            coef = coef * session.state.wscale[:, None]
+        if session.validation_X is None:
+            session.validation_X = X[rows]
+        scores = session.validation_X @ coef.T + intercept
+        truth = codes[rows][:, None] == session.positive_class[None, :]
+        correct = (np.asarray(scores) > 0) == truth
+        sample_weight = None if weights is None else weights[rows]
+        return np.array(
+            [np.average(correct[:, m], weights=sample_weight) for m in range(coef.shape[0])]
+        )
 
     def _n_stopping_units(self, n_classes):
         return self._n_outputs(n_classes)  # each one-vs-rest model stops on its own
@@ -197,11 +414,20 @@ class LogisticRegression(SGDClassifierBase):
         """The class code each model treats as positive: 1 for a binary model, else m."""
         return np.arange(n_models) if n_models > 1 else np.ones(1, dtype=np.int64)
 
-    def _run_kernel(self, X, codes, order, params, rates, n_shards):
-        coef, intercept = params
-        n_models = coef.shape[0]
-        positive_class = self._positive_classes(n_models)
-        arguments = (X, codes, order, coef, intercept, rates, positive_class, self.fit_intercept)
-        if n_shards > 1:
-            return PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-        return logistic_epoch(*arguments)
+    def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
+        if session.plain:  # the handout's update: the tuned kernel and its parallel variants
+            coef, intercept = params[0], params[1]
+            arguments = (
+                X, codes, order, coef, intercept, rates, session.positive_class,
+                self.fit_intercept,
+            )  # fmt: skip
+            if n_shards > 1:
+                losses = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
+            else:
+                losses = logistic_epoch(*arguments)
+            return losses, losses
+        rows = (X.data, X.indices, X.indptr) if sp.issparse(X) else X
+        return linear_sgd_epoch(
+            rows, codes, order, session.weights, rates, session.positive_class,
+            session.class_weight, session.settings, session.state,
+        )  # fmt: skip

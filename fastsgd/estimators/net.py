@@ -221,7 +221,7 @@ class TwoLayerNet(SGDClassifierBase):
     def _n_stopping_units(self, n_classes):
         return 1
 
-    def _run_kernel(self, X, codes, order, params, rates, n_shards):
+    def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
         arguments = (
             X,
             codes,
@@ -234,7 +234,10 @@ class TwoLayerNet(SGDClassifierBase):
             self.batch_size,
         )
         if n_shards > 1:
-            return np.array([PARALLEL_KERNELS[self.parallel](*arguments, n_shards)])
-        if self.batch_size <= 1:  # compiles only the path it needs (see net_epoch_per_sample)
-            return np.array([net_epoch_per_sample(*arguments[:-1])])
-        return np.array([net_epoch_batched(*arguments)])
+            loss = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
+        elif self.batch_size <= 1:  # compiles only the path it needs (see net_epoch_per_sample)
+            loss = net_epoch_per_sample(*arguments[:-1])
+        else:
+            loss = net_epoch_batched(*arguments)
+        losses = np.array([loss])
+        return losses, losses

@@ -87,7 +87,20 @@ class LogisticRegressionSweep(LogisticRegression):
         "eta0s": ["array-like"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "scoring": [StrOptions({"log_loss", "accuracy"})],
+        "learning_rate": [StrOptions({"constant"})],
     }
+
+    _accept_sparse = False  # the sweep trains dense input only, so far
+
+    # The sweep trains the plain update only: LogisticRegression's other options keep these
+    # values (they are not parameters of the sweep).
+    penalty = None
+    alpha = 1e-4
+    l1_ratio = 0.15
+    power_t = 0.5
+    average = False
+    class_weight = None
+    early_stopping = False
 
     def __init__(
         self,

@@ -24,19 +24,32 @@ from fastsgd.kernels._math import (
     sigmoid_pair,
     tanh,
 )
+from fastsgd.kernels.linear import (
+    LEARNING_RATES,
+    LinearSGDSettings,
+    LinearSGDState,
+    linear_sgd_epoch,
+    linear_sgd_finish,
+    optimal_init,
+)
 from fastsgd.kernels.logistic import logistic_epoch, streaming_floor
 from fastsgd.kernels.net import net_epoch, net_epoch_batched, net_epoch_per_sample
 
 __all__ = [
     "ACTIVATIONS",
+    "LEARNING_RATES",
     "LOGISTIC",
     "LOG_LOSS",
     "LOSSES",
     "RELU",
     "SQUARED_ERROR",
     "TANH",
+    "LinearSGDSettings",
+    "LinearSGDState",
     "activate",
     "activation_slope",
+    "linear_sgd_epoch",
+    "linear_sgd_finish",
     "log1pexp",
     "logistic_epoch",
     "logistic_loss",
@@ -45,6 +58,7 @@ __all__ = [
     "net_epoch",
     "net_epoch_batched",
     "net_epoch_per_sample",
+    "optimal_init",
     "output_layer",
     "sigmoid",
     "sigmoid_pair",

@@ -1,0 +1,400 @@
+"""Per-sample SGD for logistic regression with SGDClassifier's penalties, schedules, averaged
+SGD and sample/class weights, over dense or CSR rows, for a block of K weight vectors.
+
+Public kernel (callable from any ``@njit`` function):
+
+``linear_sgd_epoch(X, y, order, sample_weight, rates, positive_class, class_weight, settings,
+state) -> (loss, objective)``
+    One pass over ``order``. For every visit and every model m with ``rates[m] != 0`` it runs
+    scikit-learn's ``_plain_sgd`` step (sklearn/linear_model/_sgd_fast.pyx.tp), in its order::
+
+        p      = w . x + b                                (w = wscale * W, see below)
+        eta    = schedule(rates[m], t[m])                  constant/adaptive: rates[m];
+                                                           optimal: 1 / (alpha (t0 + t - 1));
+                                                           invscaling: rates[m] / t**power_t
+        update = eta * (label - s(p)) * class_weight * sample_weight
+        w     *= max(0, 1 - eta * l2_strength)             penalty 'l2' / 'elasticnet'
+        w     += update * x;   b += update                 (b only when fit_intercept)
+        average w and b from sample number average_start on (averaged SGD)
+        L1: move each of x's weights toward 0 by the penalty owed, never across it
+        t[m]  += 1
+
+    X : dense (n_samples, n_features) float32/float64 array, or a CSR matrix as the tuple
+        ``(data, indices, indptr)`` with int32 or int64 indices. A dense row is every feature
+        (as in scikit-learn), a CSR row its stored entries: only those are read and updated.
+    y : (n_samples,) integer class codes; model m's label is ``y == positive_class[m]``.
+    order : (n_visits,) integer rows to visit, in order.
+    sample_weight : (n_samples,) float array, or None.
+    rates : (K,) float64: the rate of a constant or adaptive schedule, eta0 for invscaling, any
+        nonzero value for optimal; 0 leaves model m untouched (a stopped one-vs-rest model).
+    class_weight : (K, 2) float64: the factor of a visit whose label is 0 / 1 for model m.
+    settings : ``LinearSGDSettings`` (see its fields below).
+    state : ``LinearSGDState``, updated in place. coef (K, n_features) and intercept (K,) are
+        the weights, in X's dtype. average_coef / average_intercept hold the averaged weights
+        ((K, 0) without averaging). t (K,) float64 counts each model's samples from 1.
+        l1_total (K,) and l1_applied (K, n_features) ((K, 0) without L1) are the cumulative
+        penalty and what each weight has received of it. sq_norm and l1_norm (K,) are
+        scikit-learn's running norms of w, used only for the objective.
+    Returns two (K,) float64 arrays over the visits: the mean progressive log-loss (each loss
+    taken before its sample's update), and the mean objective, which adds the penalty of the
+    running norms as scikit-learn's stopping rule does.
+
+The weights are kept as w = wscale * coef (the L2 shrink is one multiply per sample, not one
+per weight) and the average as (average_coef + average_a * coef) / average_b (Bottou,
+"Stochastic Gradient Descent Tricks", 2012: a sparse row updates only its own entries of both),
+with wscale, average_a and average_b (K,) in ``state`` as well. Start a training run with them
+at 1, 0, 1 and end it with ``linear_sgd_finish(state)``, which folds them into the arrays;
+in between they are folded only when wscale falls below 1e-9 (1e-6 in float32). Folding
+changes nothing in exact arithmetic, except that scikit-learn's L1 truncation of coef leaks
+into the average through average_a: the fold points are scikit-learn's, so the averaged
+weights agree with SGDClassifier's under L1 too. Several epochs may be one call or many.
+
+``linear_sgd_finish(state)``
+    Fold the scales into coef and average_coef; afterwards wscale = 1, a = 0, b = 1.
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from fastsgd.kernels._dense import VECTOR_FASTMATH
+from fastsgd.kernels._intrinsics import cast_like
+from fastsgd.kernels._math import logistic_terms
+from fastsgd.kernels._rows import (
+    prefetch_distance_of,
+    prefetch_visit,
+    row_dot,
+    row_source,
+    rows_step_and_dot,
+    update_entries,
+)
+from fastsgd.kernels.logistic import LOSS_FLUSH
+
+CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE = 0, 1, 2, 3
+
+LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive")
+
+LinearSGDSettings = namedtuple(
+    "LinearSGDSettings",
+    [
+        "learning_rate",  # CONSTANT, OPTIMAL, INVSCALING or ADAPTIVE
+        "power_t",  # invscaling's exponent
+        "alpha",  # optimal's scale
+        "optimal_init",  # optimal's t0, see optimal_init()
+        "l2_strength",  # (1 - l1_ratio) * alpha for 'l2'/'elasticnet', else 0
+        "l1_strength",  # l1_ratio * alpha for 'l1'/'elasticnet', else 0
+        "average_start",  # averaging starts at sample t == average_start; 0: no averaging
+        "fit_intercept",
+        "track_norms",  # keep scikit-learn's running norms for the objective
+    ],
+)
+
+LinearSGDState = namedtuple(
+    "LinearSGDState",
+    [
+        "coef",
+        "intercept",
+        "average_coef",
+        "average_intercept",
+        "t",
+        "l1_total",
+        "l1_applied",
+        "sq_norm",
+        "l1_norm",
+        "wscale",
+        "average_a",
+        "average_b",
+    ],
+)
+
+
+def optimal_init(alpha):
+    """t0 of the 'optimal' schedule: the first rate equals SGDClassifier's heuristic
+    typw / max(1, |dloss(1, -typw)|) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd).
+    The log-loss gradient is below 1 in size, so that rate is typw."""
+    typw = math.sqrt(1.0 / math.sqrt(alpha))
+    gradient = 1.0 / (1.0 + math.exp(-typw)) - 1.0  # d log-loss / dp at y = 1, p = -typw
+    initial_eta0 = typw / max(1.0, gradient)
+    return 1.0 / (initial_eta0 * alpha)
+
+
+@njit(cache=True, nogil=True)
+def learning_rate_at(settings, rate, t):
+    """The step size of the sample numbered t (from 1)."""
+    if settings.learning_rate == OPTIMAL:
+        return 1.0 / (settings.alpha * (settings.optimal_init + t - 1.0))
+    if settings.learning_rate == INVSCALING:
+        return rate / math.pow(t, settings.power_t)
+    return rate
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def fold_scales(state, m, averaging):
+    """Write model m's weights and average back as plain arrays: W *= wscale, AW =
+    (AW + a W) / b (scikit-learn's reset_wscale, in its order)."""
+    coef = state.coef
+    wscale, average_a, average_b = state.wscale, state.average_a, state.average_b
+    if averaging:
+        a = average_a[m]
+        inverse_b = 1.0 / average_b[m]
+        for j in range(coef.shape[1]):
+            state.average_coef[m, j] = (state.average_coef[m, j] + a * coef[m, j]) * inverse_b
+        average_a[m] = 0.0
+        average_b[m] = 1.0
+    scale = wscale[m]
+    if scale != 1.0:
+        for j in range(coef.shape[1]):
+            coef[m, j] *= scale
+    wscale[m] = 1.0
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def linear_sgd_finish(state):
+    averaging = state.average_coef.shape[1] > 0
+    for m in range(state.coef.shape[0]):
+        fold_scales(state, m, averaging)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def begin_visit(
+    settings, rate, t, margin, positive, weight, weight_0, weight_1, wscale, sq_norm, l1_norm
+):
+    """A model's visit up to its weight step, on scalars only (an array argument would bring
+    numba's reference counting into the per-sample loop): the rate, the loss terms, the
+    signed step ``update`` (the weights move by update * x; weight_0 / weight_1 are the class
+    weights of labels 0 / 1) and the L2 shrink of wscale and of the running norms. Returns
+    (eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm), the loss being
+    hinge + log(1 + tail) and penalty the objective's penalty term (taken before the shrink,
+    as scikit-learn does)."""
+    eta = learning_rate_at(settings, rate, t)
+    residual, hinge, tail = logistic_terms(margin, positive)
+    penalty = 0.5 * settings.l2_strength * sq_norm + settings.l1_strength * l1_norm
+    update = eta * residual * (weight_1 if positive else weight_0) * weight
+    if settings.l2_strength > 0.0:
+        # never below zero when eta * alpha > 1: the weights are zeroed instead
+        shrink = max(0.0, 1.0 - settings.l2_strength * eta)
+        wscale *= shrink
+        sq_norm *= shrink * shrink
+        l1_norm *= shrink
+    return eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm
+
+
+@njit(cache=True, nogil=True, inline="always")
+def finish_visit(
+    settings, eta, update, t, wscale, average_a, average_b, intercept, average_intercept, l1_total
+):
+    """Model m's visit after its weight step is known: the intercept, the averaging
+    coefficients (Bottou's lazy average) and the L1 total. Returns (average_step, average_a,
+    average_b, intercept, average_intercept, l1_total, t + 1), where the averaged weights move
+    by average_step * x."""
+    if settings.fit_intercept and update != 0.0:
+        intercept += update
+    average_step = 0.0
+    if settings.average_start > 0 and settings.average_start <= t:
+        seen = t - settings.average_start + 1.0
+        average_step = average_a * (-update / wscale)
+        if seen > 1.0:
+            average_b /= 1.0 - 1.0 / seen
+        average_a += (1.0 / seen) * average_b * wscale
+        average_intercept += (intercept - average_intercept) / seen
+    if settings.l1_strength > 0.0:
+        l1_total += settings.l1_strength * eta
+    return average_step, average_a, average_b, intercept, average_intercept, l1_total, t + 1.0
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def linear_sgd_epoch(
+    X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+):
+    coef = state.coef
+    n_models = coef.shape[0]
+    n_visits = order.shape[0]
+    loss = np.zeros(n_models)
+    objective = np.zeros(n_models)
+    if n_visits == 0:
+        return loss, objective
+    if n_models == 1:
+        if rates[0] != 0.0:
+            loss[0], objective[0] = single_model_visits(
+                X, y, order, sample_weight, rates[0], positive_class[0], class_weight, settings,
+                state,
+            )  # fmt: skip
+        return loss, objective
+    return model_block_visits(
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+    )
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def single_model_visits(
+    X, y, order, sample_weight, rate, positive_class, class_weight, settings, state
+):
+    """linear_sgd_epoch for one model, its scalars kept in registers: no store-to-load round
+    trip through the state arrays on the per-sample chain (a9a: 63 -> 30 ns per sample for
+    everything but the row pass). Returns (mean loss, mean objective)."""
+    # Arrays are taken out of the state tuple once: a tuple access inside the loop costs a
+    # reference count (an atomic add and subtract) on every visit.
+    coef, average_coef, l1_applied = state.coef, state.average_coef, state.l1_applied
+    n_visits = order.shape[0]
+    zero = cast_like(0.0, coef)
+    averaging = settings.average_start > 0
+    l1 = settings.l1_strength > 0.0
+    per_weight = averaging or l1 or settings.track_norms
+    threshold = 1e-9 if coef.itemsize == 8 else 1e-6  # scikit-learn's reset_wscale thresholds
+    t, wscale = state.t[0], state.wscale[0]
+    average_a, average_b = state.average_a[0], state.average_b[0]
+    intercept, average_intercept = state.intercept[0], state.average_intercept[0]
+    l1_total, sq_norm, l1_norm = state.l1_total[0], state.sq_norm[0], state.l1_norm[0]
+    hinge_total, log_total, product, penalty_total = 0.0, 0.0, 1.0, 0.0
+    weight_0, weight_1 = class_weight[0, 0], class_weight[0, 1]
+    steps = np.zeros(1, dtype=coef.dtype)
+    dots = np.zeros(1)
+    data, indices, indptr = row_source(X)
+    distance = prefetch_distance_of(data, indices)
+    margin = wscale * row_dot(data, indices, indptr, order[0], coef, 0, zero) + intercept
+    for i in range(n_visits):
+        prefetch_visit(data, indices, indptr, order, i, distance)
+        row = order[i]
+        # On the last visit the pass reads the same row again; its dot is discarded.
+        next_row = order[i + 1] if i + 1 < n_visits else row
+        weight = 1.0 if sample_weight is None else sample_weight[row]
+        eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm = begin_visit(
+            settings, rate, t, margin, y[row] == positive_class, weight, weight_0, weight_1,
+            wscale, sq_norm, l1_norm,
+        )  # fmt: skip
+        hinge_total += hinge
+        product *= 1.0 + tail
+        if settings.track_norms:
+            penalty_total += penalty
+        if wscale < threshold:
+            state.wscale[0], state.average_a[0], state.average_b[0] = wscale, average_a, average_b
+            fold_scales(state, 0, averaging)
+            wscale, average_a, average_b = 1.0, 0.0, 1.0
+        step = cast_like(update / wscale, coef)
+        average_step, average_a, average_b, intercept, average_intercept, l1_total, t = (
+            finish_visit(
+                settings, eta, update, t, wscale, average_a, average_b, intercept,
+                average_intercept, l1_total,
+            )
+        )  # fmt: skip
+        if per_weight:
+            dot, squares, absolutes = update_entries(
+                data, indices, indptr, row, next_row, coef, 0, step, average_coef, average_step,
+                l1_applied, l1_total, wscale, averaging, l1, zero,
+            )  # fmt: skip
+            if settings.track_norms and update != 0.0:
+                sq_norm = squares * wscale * wscale
+                l1_norm = absolutes * wscale
+        else:
+            steps[0] = step
+            rows_step_and_dot(steps, data, indices, indptr, row, coef, next_row, dots, zero)
+            dot = dots[0]
+        margin = wscale * dot + intercept
+        if (i + 1) % LOSS_FLUSH == 0:
+            log_total += math.log(product)
+            product = 1.0
+    state.t[0], state.wscale[0] = t, wscale
+    state.average_a[0], state.average_b[0] = average_a, average_b
+    state.intercept[0], state.average_intercept[0] = intercept, average_intercept
+    state.l1_total[0], state.sq_norm[0], state.l1_norm[0] = l1_total, sq_norm, l1_norm
+    loss = (hinge_total + log_total + math.log(product)) / n_visits
+    return loss, loss + penalty_total / n_visits
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def model_block_visits(
+    X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+):
+    """linear_sgd_epoch for K > 1 models (one-vs-rest, sweeps), their state in arrays; every
+    model steps first, then one row pass serves them all."""
+    coef, average_coef, l1_applied = state.coef, state.average_coef, state.l1_applied
+    n_models = coef.shape[0]
+    n_visits = order.shape[0]
+    zero = cast_like(0.0, coef)
+    hinge_sum = np.zeros(n_models)
+    log_sum = np.zeros(n_models)
+    tail_product = np.ones(n_models)
+    penalty_sum = np.zeros(n_models)
+    averaging = settings.average_start > 0
+    l1 = settings.l1_strength > 0.0
+    per_weight = averaging or l1 or settings.track_norms
+    threshold = 1e-9 if coef.itemsize == 8 else 1e-6
+    wscale = state.wscale
+    steps = np.zeros(n_models, dtype=coef.dtype)
+    updates = np.zeros(n_models)
+    average_steps = np.zeros(n_models)
+    margins = np.zeros(n_models)
+    dots = np.zeros(n_models)
+
+    data, indices, indptr = row_source(X)
+    distance = prefetch_distance_of(data, indices)
+    first = order[0]
+    for m in range(n_models):
+        margins[m] = (
+            wscale[m] * row_dot(data, indices, indptr, first, coef, m, zero) + state.intercept[m]
+        )
+
+    for i in range(n_visits):
+        prefetch_visit(data, indices, indptr, order, i, distance)
+        row = order[i]
+        next_row = order[i + 1] if i + 1 < n_visits else row
+        label = y[row]
+        weight = 1.0 if sample_weight is None else sample_weight[row]
+        for m in range(n_models):
+            steps[m] = 0.0
+            updates[m] = 0.0
+            average_steps[m] = 0.0
+            if rates[m] == 0.0:
+                continue
+            eta, update, hinge, tail, penalty, wscale[m], state.sq_norm[m], state.l1_norm[m] = (
+                begin_visit(
+                    settings, rates[m], state.t[m], margins[m], label == positive_class[m],
+                    weight, class_weight[m, 0], class_weight[m, 1], wscale[m], state.sq_norm[m],
+                    state.l1_norm[m],
+                )
+            )  # fmt: skip
+            hinge_sum[m] += hinge
+            tail_product[m] *= 1.0 + tail
+            if settings.track_norms:
+                penalty_sum[m] += penalty
+            if wscale[m] < threshold:
+                fold_scales(state, m, averaging)
+            updates[m] = update
+            steps[m] = cast_like(update / wscale[m], coef)
+            (
+                average_steps[m], state.average_a[m], state.average_b[m], state.intercept[m],
+                state.average_intercept[m], state.l1_total[m], state.t[m],
+            ) = finish_visit(
+                settings, eta, update, state.t[m], wscale[m], state.average_a[m],
+                state.average_b[m], state.intercept[m], state.average_intercept[m],
+                state.l1_total[m],
+            )  # fmt: skip
+
+        if per_weight:
+            for m in range(n_models):
+                if rates[m] == 0.0:
+                    continue
+                dot, squares, absolutes = update_entries(
+                    data, indices, indptr, row, next_row, coef, m, steps[m],
+                    average_coef, average_steps[m], l1_applied, state.l1_total[m],
+                    wscale[m], averaging, l1, zero,
+                )  # fmt: skip
+                dots[m] = dot
+                if settings.track_norms and updates[m] != 0.0:
+                    state.sq_norm[m] = squares * wscale[m] * wscale[m]
+                    state.l1_norm[m] = absolutes * wscale[m]
+        else:
+            rows_step_and_dot(steps, data, indices, indptr, row, coef, next_row, dots, zero)
+        for m in range(n_models):
+            margins[m] = wscale[m] * dots[m] + state.intercept[m]
+        if (i + 1) % LOSS_FLUSH == 0:
+            for m in range(n_models):
+                log_sum[m] += math.log(tail_product[m])
+                tail_product[m] = 1.0
+
+    for m in range(n_models):
+        log_sum[m] += math.log(tail_product[m])
+    loss = (hinge_sum + log_sum) / n_visits
+    return loss, loss + penalty_sum / n_visits
