@@ -200,3 +200,47 @@ def test_higgs_net_beats_a_tuned_logistic_model(shared_data):
     net_accuracy = net.score(X_test, y_test)
     print(f"higgs test accuracy: net {net_accuracy:.4f}, tuned logistic {logistic_accuracy:.4f}")
     assert net_accuracy >= logistic_accuracy
+
+
+def test_early_stopping_holds_out_a_split_and_stops_on_its_accuracy():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((600, 5))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(600) > 0).astype(int)
+    model = TwoLayerNet(
+        n_hidden=8, eta0=0.05, early_stopping=True, validation_fraction=0.2, n_iter_no_change=2,
+        max_iter=100, tol=1e-3, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert model.n_iter_ < 100
+    assert model.t_ == model.n_iter_ * 600  # validation rows count, as in SGDClassifier
+    assert model.score(X, y) > 0.85
+    # the held-out rows are never trained on: the same fit on the training rows alone
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    train, _ = next(StratifiedShuffleSplit(test_size=0.2, random_state=0).split(X, y))
+    same = TwoLayerNet(
+        n_hidden=8, eta0=0.05, max_iter=model.n_iter_, tol=None, random_state=0, shuffle=False
+    )
+    stepped = TwoLayerNet(
+        n_hidden=8, eta0=0.05, early_stopping=True, validation_fraction=0.2,
+        max_iter=model.n_iter_, tol=None, random_state=0, shuffle=False,
+    ).fit(X, y)  # fmt: skip
+    same.fit(X[np.sort(train)], y[np.sort(train)])
+    np.testing.assert_allclose(stepped.coefs_[0], same.coefs_[0], rtol=1e-12)
+
+
+def test_adaptive_rate_divides_by_five_and_keeps_training():
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((300, 4))
+    y = (X[:, 1] > 0).astype(int)
+    model = TwoLayerNet(
+        n_hidden=4, eta0=0.5, learning_rate="adaptive", n_iter_no_change=1, tol=10.0,
+        max_iter=6, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    # tol=10 makes every epoch count as no improvement: the rate shrinks each epoch
+    # (0.5 -> 0.1 -> ... -> 3.2e-5), and training runs all max_iter epochs; a constant rate
+    # stops after the second (the first epoch always improves on an infinite best)
+    assert model.n_iter_ == 6
+    constant = TwoLayerNet(
+        n_hidden=4, eta0=0.5, n_iter_no_change=1, tol=10.0, max_iter=6, random_state=0
+    ).fit(X, y)
+    assert constant.n_iter_ == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
@@ -36,11 +36,18 @@ class TwoLayerNet(SGDClassifierBase):
         Cross-entropy, or 1/2 (a2 - y)^2 summed over the outputs (the handout's 39.2 d).
     eta0 : float, default=0.01
         The learning rate.
-    learning_rate : {'constant'}, default='constant'
+    learning_rate : {'constant', 'adaptive'}, default='constant'
+        'adaptive': eta0, divided by 5 each time the stopping rule fires, until it is below
+        1e-6 (as LogisticRegression and SGDClassifier).
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the rows, never train on them, and
+        stop on their accuracy instead of the training loss.
+    validation_fraction : float, default=0.1
     max_iter : int, default=200
     tol : float or None, default=1e-4
         Stop once the epoch's mean loss has failed ``n_iter_no_change`` epochs in a row to fall
-        below the best so far minus ``tol``. None: run max_iter epochs.
+        below the best so far minus ``tol`` (with early_stopping: the validation accuracy to
+        rise above the best plus ``tol``). None: run max_iter epochs.
     n_iter_no_change : int, default=10
     batch_size : int, default=1
         1 is per-sample SGD (one fused compiled loop). Larger averages the gradient over each
@@ -85,6 +92,9 @@ class TwoLayerNet(SGDClassifierBase):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
     _t_start = 0
 
@@ -96,6 +106,8 @@ class TwoLayerNet(SGDClassifierBase):
         loss: str = "log_loss",
         eta0: float = 0.01,
         learning_rate: str = "constant",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
         max_iter: int = 200,
         tol: float | None = 1e-4,
         n_iter_no_change: int = 10,
@@ -113,6 +125,8 @@ class TwoLayerNet(SGDClassifierBase):
         self.loss = loss
         self.eta0 = eta0
         self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -162,6 +176,10 @@ class TwoLayerNet(SGDClassifierBase):
         X = self._validate_predict_data(X)
         W1, W2 = self.coefs_
         b1, b2 = self.intercepts_
+        return self._forward(X, W1, b1, W2, b2)
+
+    def _forward(self, X, W1, b1, W2, b2):
+        """z2 for the rows of X."""
         z1 = X @ W1 + b1
         if self.activation == "logistic":
             a1 = expit(z1)
@@ -170,6 +188,12 @@ class TwoLayerNet(SGDClassifierBase):
         else:
             a1 = np.maximum(z1, 0)
         return a1 @ W2 + b2
+
+    def _validation_scores(self, X, codes, rows, weights, params, session):
+        W1t, b1, W2, b2 = params
+        z2 = self._forward(X[rows], W1t.T, b1, W2, b2)
+        predicted = (z2[:, 0] > 0).astype(np.intp) if z2.shape[1] == 1 else z2.argmax(axis=1)
+        return np.array([np.mean(predicted == codes[rows])])
 
     def _init_params(self, n_features, n_classes, dtype, rng, init):
         n_out = self._n_outputs(n_classes)
