@@ -3,7 +3,8 @@
 A data matrix reaches the kernels either as a 2-D array (dense) or as the tuple
 ``(data, indices, indptr)`` of a CSR matrix (int32 or int64 indices, sorted or not). A kernel
 splits it once, with ``row_source``, into ``(data, indices, indptr)``: for a dense matrix
-``(X, None, None)``. The helpers here take those three and are the only code that tells the two
+``(X, None, None)`` (CSR indices as unsigned views, see ``as_unsigned``). The helpers here take
+those three and are the only code that tells the two
 kinds apart, by whether ``indices`` is None (numba compiles only the branch that applies).
 
 The update of the weights (the gradient step, the lazy average, the cumulative L1 penalty:
@@ -16,6 +17,7 @@ of each array every time (atomic increments, ~10 per sample, most of a9a's per-s
 three plain arrays, passed on unchanged, take none. Inside ``@njit`` code only.
 """
 
+import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
@@ -28,6 +30,27 @@ from fastsgd.kernels._dense import (
 from fastsgd.kernels._intrinsics import prefetch_distance, prefetch_row, prefetch_span
 
 
+def as_unsigned(a):
+    """A C-contiguous signed integer array as the unsigned view of the same bytes (others as
+    they are). CSR indices and offsets are never negative, and numba checks every signed index
+    for Python's negative indexing: with unsigned ones (the entry positions from indptr, the
+    columns from indices) a minimal sparse SGD loop measured 1.9x faster (50k features, 80
+    nonzeros per row) and 1.4x (a9a). Row numbers stay signed: ``row + 1`` on an unsigned row
+    would be a float in numba's typing, and one check per row costs nothing."""
+    raise NotImplementedError("as_unsigned is only available inside @njit functions")
+
+
+@overload(as_unsigned, inline="always", jit_options=JIT_OPTIONS)
+def _as_unsigned(a):
+    if (
+        isinstance(a, types.Array) and isinstance(a.dtype, types.Integer) and a.dtype.signed
+        and a.layout == "C"
+    ):  # fmt: skip
+        unsigned = getattr(np, f"uint{a.dtype.bitwidth}")
+        return lambda a: a.view(unsigned)
+    return lambda a: a
+
+
 def row_source(X):
     """``(data, indices, indptr)``: the CSR tuple itself, or ``(X, None, None)``."""
     raise NotImplementedError("row_source is only available inside @njit functions")
@@ -36,7 +59,7 @@ def row_source(X):
 @overload(row_source, inline="always", jit_options=JIT_OPTIONS)
 def _row_source(X):
     if isinstance(X, types.BaseTuple):
-        return lambda X: (X[0], X[1], X[2])
+        return lambda X: (X[0], as_unsigned(X[1]), as_unsigned(X[2]))
     return lambda X: (X, None, None)
 
 
@@ -105,20 +128,10 @@ def sparse_update_entries(
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
 def sparse_dot(data, indices, indptr, row, W, m, zero):
-    # Four accumulators, four entries per step: the sum is otherwise one chain of dependent
-    # additions (~4 cycles each), and a gather loop is not vectorized to split it.
-    acc0 = acc1 = acc2 = acc3 = zero
-    p, stop = indptr[row], indptr[row + 1]
-    while p + 4 <= stop:
-        acc0 += W[m, indices[p]] * data[p]
-        acc1 += W[m, indices[p + 1]] * data[p + 1]
-        acc2 += W[m, indices[p + 2]] * data[p + 2]
-        acc3 += W[m, indices[p + 3]] * data[p + 3]
-        p += 4
-    while p < stop:
-        acc0 += W[m, indices[p]] * data[p]
-        p += 1
-    return (acc0 + acc1) + (acc2 + acc3)
+    acc = zero
+    for p in range(indptr[row], indptr[row + 1]):
+        acc += W[m, indices[p]] * data[p]
+    return acc
 
 
 def update_entries(
