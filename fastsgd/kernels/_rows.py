@@ -194,6 +194,28 @@ def sparse_step_and_dot(steps, data, indices, indptr, row, W, next_row, dots, ze
         dots[m] = sparse_dot(data, indices, indptr, next_row, W, m, zero)
 
 
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
+def sparse_step_and_dot_single(step, data, indices, indptr, row, W, next_row, zero):
+    for p in range(indptr[row], indptr[row + 1]):
+        W[0, indices[p]] += step * data[p]
+    return sparse_dot(data, indices, indptr, next_row, W, 0, zero)
+
+
+def row_step_and_dot(step, data, indices, indptr, row, W, next_row, zero):
+    """``rows_step_and_dot`` for a single model, returning its dot: no round trip through
+    arrays on the per-sample chain."""
+    raise NotImplementedError("row_step_and_dot is only available inside @njit functions")
+
+
+@overload(row_step_and_dot, inline="always", jit_options=JIT_OPTIONS)
+def _row_step_and_dot(step, data, indices, indptr, row, W, next_row, zero):
+    if _dense(indices):
+        return lambda step, data, indices, indptr, row, W, next_row, zero: dense_axpy_dot(
+            step, data, row, W, 0, next_row, zero
+        )
+    return sparse_step_and_dot_single.py_func
+
+
 def rows_step_and_dot(steps, data, indices, indptr, row, W, next_row, dots, zero):
     """The plain update (no averaging, no L1, no norms) of every row m of W:
     W[m] += steps[m] * X[row]; dots[m] = W[m] . X[next_row].

@@ -67,6 +67,7 @@ from fastsgd.kernels._rows import (
     prefetch_visit,
     row_dot,
     row_source,
+    row_step_and_dot,
     rows_step_and_dot,
     update_entries,
 )
@@ -249,8 +250,6 @@ def single_model_visits(
     l1_total, sq_norm, l1_norm = state.l1_total[0], state.sq_norm[0], state.l1_norm[0]
     hinge_total, log_total, product, penalty_total = 0.0, 0.0, 1.0, 0.0
     weight_0, weight_1 = class_weight[0, 0], class_weight[0, 1]
-    steps = np.zeros(1, dtype=coef.dtype)
-    dots = np.zeros(1)
     data, indices, indptr = row_source(X)
     distance = prefetch_distance_of(data, indices)
     margin = wscale * row_dot(data, indices, indptr, order[0], coef, 0, zero) + intercept
@@ -288,9 +287,7 @@ def single_model_visits(
                 sq_norm = squares * wscale * wscale
                 l1_norm = absolutes * wscale
         else:
-            steps[0] = step
-            rows_step_and_dot(steps, data, indices, indptr, row, coef, next_row, dots, zero)
-            dot = dots[0]
+            dot = row_step_and_dot(step, data, indices, indptr, row, coef, next_row, zero)
         margin = wscale * dot + intercept
         if (i + 1) % LOSS_FLUSH == 0:
             log_total += math.log(product)
