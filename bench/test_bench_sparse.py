@@ -2,7 +2,8 @@
 
 Two problems:
 - a9a (../shared/data/a9a, LIBSVM; 32 561 rows, 123 binary features, ~14 nonzeros per row);
-- generated: 100 000 rows, 50 000 features, 80 nonzeros per row at random columns.
+- generated: 100 000 rows (FASTSGD_BENCH_SPARSE_N), 50 000 features, 80 nonzeros per row at
+  random columns.
 
 Rows of a group (both estimators with SGDClassifier's defaults penalty='l2',
 learning_rate='optimal', alpha=1e-4; max_iter=EPOCHS, tol=None; times are per epoch):
@@ -36,7 +37,7 @@ from sklearn.linear_model import SGDClassifier
 
 from fastsgd import LogisticRegression
 
-from conftest import ROUNDS
+from conftest import N_SAMPLES, ROUNDS
 
 EPOCHS = 5
 ALPHA = 1e-4
@@ -51,9 +52,11 @@ def problem(name):
             if not A9A.exists():
                 pytest.skip(f"{A9A} is not here")
             X, y = load_svmlight_file(str(A9A), n_features=123)
+            X, y = X[:N_SAMPLES], y[:N_SAMPLES]  # all of it, unless FASTSGD_BENCH_N is small
         else:
             rng = np.random.default_rng(0)
-            n, k, nnz = int(os.environ.get("FASTSGD_BENCH_SPARSE_N", 100_000)), 50_000, 80
+            n = int(os.environ.get("FASTSGD_BENCH_SPARSE_N", min(100_000, N_SAMPLES)))
+            k, nnz = 50_000, 80
             columns = rng.choice(k, size=(n, nnz))
             X = sp.csr_matrix(
                 (rng.standard_normal(n * nnz), (np.repeat(np.arange(n), nnz), columns.ravel())),

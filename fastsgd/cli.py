@@ -112,7 +112,7 @@ def train(args: argparse.Namespace) -> int:
     from fastsgd.io import load_data
 
     X, y = load_data(args.data, label_column=args.label_column, n_features=args.n_features,
-                     dtype=np.dtype(args.dtype))  # fmt: skip
+                     dtype=np.dtype(args.dtype), sparse=args.model == "logistic")  # fmt: skip
     if y is None:
         raise SystemExit(f"fastsgd train: {args.data} has no labels (see --label-column)")
     settings = dict(
@@ -126,6 +126,11 @@ def train(args: argparse.Namespace) -> int:
         if args.model == "net":
             settings.update(n_hidden=args.hidden, activation=args.activation,
                             batch_size=args.batch_size)  # fmt: skip
+        else:
+            settings.update(
+                penalty=None if args.penalty == "none" else args.penalty, alpha=args.alpha,
+                learning_rate=args.learning_rate, average=args.average or False,
+            )  # fmt: skip
         model = getattr(fastsgd, MODELS[args.model])(**settings)
     start = time.perf_counter()
     model.fit(X, y)
@@ -149,7 +154,8 @@ def predict(args: argparse.Namespace) -> int:
     model = fastsgd.load(args.model)
     dtype = model.coef_.dtype if hasattr(model, "coef_") else model.coefs_[0].dtype
     X, y = load_data(args.data, label_column=args.label_column,
-                     n_features=model.n_features_in_, dtype=dtype)  # fmt: skip
+                     n_features=model.n_features_in_, dtype=dtype,
+                     sparse=type(model).__name__ == "LogisticRegression")  # fmt: skip
     predictions = model.predict(X)
     lines = "\n".join(str(label) for label in predictions) + "\n"
     if args.out:
@@ -199,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     run_train.add_argument("--eta0", type=float, default=0.01)
     run_train.add_argument("--eta0s", type=float, nargs="+", default=[1e-3, 1e-2, 1e-1],
                            help="learning rates of --model sweep")  # fmt: skip
+    run_train.add_argument("--penalty", choices=["none", "l2", "l1", "elasticnet"],
+                           default="none", help="logistic: the penalty (none)")  # fmt: skip
+    run_train.add_argument("--alpha", type=float, default=1e-4, help="logistic: penalty strength")
+    run_train.add_argument("--learning-rate", default="constant",
+                           choices=["constant", "optimal", "invscaling", "adaptive"],
+                           help="logistic: the schedule (constant)")  # fmt: skip
+    run_train.add_argument(
+        "--average", type=int, default=0, help="logistic: averaged SGD from this sample on (0: off)"
+    )
     run_train.add_argument("--max-iter", type=int, default=20)
     run_train.add_argument("--tol", type=float, default=1e-4)
     run_train.add_argument("--hidden", type=int, default=32, help="net hidden units")

@@ -33,6 +33,7 @@ def load_data(
     label_column: str | int = "label",
     n_features: int | None = None,
     dtype=np.float64,
+    sparse: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Load a dataset file for the command line; returns ``(X, y)``, y None when unlabelled.
 
@@ -41,9 +42,9 @@ def load_data(
     - ``.csv``: a header row; the label is the column named ``label_column`` (or at that
       index); a file without that column is unlabelled. Labels may be numbers or text.
     - anything else: svmlight / libsvm text (scikit-learn's loader), with ``n_features`` columns
-      when given (a test file may not mention the last features). fastsgd trains on dense
-      arrays, so the sparse matrix is densified; its 32- or 64-bit indices do not matter then.
-    X comes back C-contiguous in ``dtype``.
+      when given (a test file may not mention the last features). It stays a CSR matrix when
+      ``sparse`` (for LogisticRegression), else it is densified.
+    X comes back C-contiguous (or CSR) in ``dtype``.
     """
     path = Path(path)
     if not path.exists():
@@ -64,10 +65,12 @@ def load_data(
             X, y = load_svmlight_file(str(path), n_features=n_features, dtype=dtype)
         except ValueError as error:
             raise ValueError(f"{path}: not readable as svmlight/libsvm text ({error})") from error
-        X = X.toarray()
+        if not sparse:
+            X = X.toarray()
         if np.all(y == np.round(y)):  # libsvm writes class labels as numbers: -1, +1, 3
             y = y.astype(np.int64)
-    X = np.ascontiguousarray(X, dtype=dtype)
+    if not hasattr(X, "tocsr"):
+        X = np.ascontiguousarray(X, dtype=dtype)
     if X.ndim != 2:
         raise ValueError(f"{path}: X must be 2-D, got shape {X.shape}")
     if n_features is not None and X.shape[1] != n_features:

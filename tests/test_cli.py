@@ -111,3 +111,31 @@ def test_bench_writes_table_json_and_plot(tmp_path, capsys):
     assert {r["suite"] for r in report["results"]} == {"logistic", "net", "threads"}
     assert {r["N"] for r in report["results"] if r["suite"] == "logistic"} == {300, 600}
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_logistic_on_sparse_svmlight_with_sgdclassifier_options(tmp_path):
+    """svmlight data stays sparse for LogisticRegression; the penalty options reach the model."""
+    data = tmp_path / "train.svm"
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(200):
+        label = 1 if i % 2 else -1
+        features = sorted(rng.choice(50, size=5, replace=False) + 1)
+        lines.append(
+            f"{label} " + " ".join(f"{j}:{rng.random() + (label > 0):.3f}" for j in features)
+        )
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "model.npz"
+    code = main([
+        "train", str(data), "--model", "logistic", "--out", str(out), "--penalty", "l2",
+        "--alpha", "1e-3", "--learning-rate", "optimal", "--average", "10", "--quiet",
+    ])  # fmt: skip
+    assert code == 0
+    model = fastsgd.load(out)
+    assert (model.penalty, model.alpha, model.learning_rate, model.average) == (
+        "l2",
+        1e-3,
+        "optimal",
+        10,
+    )
+    assert main(["predict", str(out), str(data)]) == 0
