@@ -120,13 +120,15 @@ CASES = ["fastsgd-fit", "sklearn-fit", "numba-bare-loop", "streaming-floor", "in
 
 
 @pytest.mark.parametrize("order_kind", ["in-order", "shuffled"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["a9a", "generated-50k"])
 @pytest.mark.parametrize("case", CASES)
-def test_sparse_epoch(benchmark, record, note, name, order_kind, case):
+def test_sparse_epoch(benchmark, record, note, name, dtype, order_kind, case):
     X, y = problem(name)
+    X = X.astype(dtype)  # both libraries train float32 input in float32
     n = X.shape[0]
     shuffle = order_kind == "shuffled"
-    group = f"sparse {name} ({n} x {X.shape[1]}, {X.nnz / n:.0f} nnz/row) {order_kind}"
+    group = f"sparse {name} ({n} x {X.shape[1]}, {X.nnz / n:.0f} nnz/row) {dtype} {order_kind}"
     benchmark.group = group
     ours, theirs = models(shuffle)
     orders = [np.arange(n)] * EPOCHS
@@ -140,6 +142,7 @@ def test_sparse_epoch(benchmark, record, note, name, order_kind, case):
         run = lambda: fit(theirs, X, y)  # noqa: E731
     elif case == "numba-bare-loop":
         labels = (y == np.unique(y)[1]).astype(np.float64)
+        X = X.astype(np.float64)  # the bare loop is float64 only
         t0 = 1.0 / (math.sqrt(1.0 / math.sqrt(ALPHA)) * ALPHA)
 
         def run():
