@@ -93,7 +93,7 @@ OPTIONS = dict(
 )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     n=st.integers(1, 30),
     k=st.integers(1, 12),
