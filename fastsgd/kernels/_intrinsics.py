@@ -100,9 +100,8 @@ def prefetch_row(typingctx, array, row):
     return sig, codegen
 
 
-def _prefetch_call(builder, pointer, locality=3):
-    """Emit llvm.prefetch(pointer): a read, into the data cache, kept at ``locality`` (3: in
-    every level; 0: non-temporal, streamed past the caches that keep reused data)."""
+def _prefetch_call(builder, pointer):
+    """Emit llvm.prefetch(pointer): a read, into the data cache, kept in every level."""
     byte_ptr = ir.IntType(8).as_pointer()
     i32 = ir.IntType(32)
     prefetch = cgutils.get_or_insert_function(
@@ -110,12 +109,8 @@ def _prefetch_call(builder, pointer, locality=3):
         ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
         "llvm.prefetch.p0i8",
     )
-    hint = [ir.Constant(i32, 0), ir.Constant(i32, locality), ir.Constant(i32, 1)]
+    hint = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
     builder.call(prefetch, [builder.bitcast(pointer, byte_ptr), *hint])
-
-
-def _span_prefetcher(locality):
-    return lambda builder, pointer: _prefetch_call(builder, pointer, locality)
 
 
 @intrinsic
@@ -139,30 +134,6 @@ def prefetch_span(typingctx, array, start, stop):
             builder, begin, end, context.get_constant(types.intp, CACHE_LINE)
         ) as (offset, _):
             _prefetch_call(builder, builder.gep(base, [offset]))
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def prefetch_entry(typingctx, array, i, j):
-    """Prefetch the cache line of ``array[i, j]`` (2-D): a weight that a later sparse row
-    will gather. No bounds check is needed: a prefetch never faults."""
-    sig = types.void(array, i, j)
-
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        arr = context.make_array(array_type)(context, builder, args[0])
-        inds = [
-            context.cast(builder, args[1], signature.args[1], types.intp),
-            context.cast(builder, args[2], signature.args[2], types.intp),
-        ]
-        pointer = cgutils.get_item_pointer2(
-            context, builder, data=arr.data, shape=cgutils.unpack_tuple(builder, arr.shape),
-            strides=cgutils.unpack_tuple(builder, arr.strides), layout=array_type.layout,
-            inds=inds,
-        )  # fmt: skip
-        _prefetch_call(builder, pointer)
         return context.get_dummy_value()
 
     return sig, codegen

@@ -186,19 +186,16 @@ def _row_dot(data, indices, indptr, row, W, m, zero):
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
-def sparse_step_and_dot(steps, data, indices, indptr, row, W, next_row, dots, zero):
-    for m in range(W.shape[0]):
-        step = steps[m]
-        for p in range(indptr[row], indptr[row + 1]):
-            W[m, indices[p]] += step * data[p]
-        dots[m] = sparse_dot(data, indices, indptr, next_row, W, m, zero)
+def sparse_step_and_dot(step, data, indices, indptr, row, W, m, next_row, zero):
+    for p in range(indptr[row], indptr[row + 1]):
+        W[m, indices[p]] += step * data[p]
+    return sparse_dot(data, indices, indptr, next_row, W, m, zero)
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH, inline="always")
-def sparse_step_and_dot_single(step, data, indices, indptr, row, W, next_row, zero):
-    for p in range(indptr[row], indptr[row + 1]):
-        W[0, indices[p]] += step * data[p]
-    return sparse_dot(data, indices, indptr, next_row, W, 0, zero)
+def sparse_steps_and_dots(steps, data, indices, indptr, row, W, next_row, dots, zero):
+    for m in range(W.shape[0]):
+        dots[m] = sparse_step_and_dot(steps[m], data, indices, indptr, row, W, m, next_row, zero)
 
 
 def row_step_and_dot(step, data, indices, indptr, row, W, next_row, zero):
@@ -213,7 +210,9 @@ def _row_step_and_dot(step, data, indices, indptr, row, W, next_row, zero):
         return lambda step, data, indices, indptr, row, W, next_row, zero: dense_axpy_dot(
             step, data, row, W, 0, next_row, zero
         )
-    return sparse_step_and_dot_single.py_func
+    return lambda step, data, indices, indptr, row, W, next_row, zero: sparse_step_and_dot(
+        step, data, indices, indptr, row, W, 0, next_row, zero
+    )
 
 
 def rows_step_and_dot(steps, data, indices, indptr, row, W, next_row, dots, zero):
@@ -237,7 +236,7 @@ def _rows_step_and_dot(steps, data, indices, indptr, row, W, next_row, dots, zer
                 dense_rows_axpy_dot(steps, data, row, W, next_row, dots, zero)
 
         return dense_impl
-    return sparse_step_and_dot.py_func
+    return sparse_steps_and_dots.py_func
 
 
 # A shuffled sparse epoch reads rows at random places, each a memory round trip: the rows
