@@ -50,6 +50,27 @@ def prefetch_distance(X):
     return min(max(PREFETCH_BYTES // row_bytes, 4), 32)
 
 
+def _prefetch_call(builder, pointer):
+    """Emit llvm.prefetch(pointer): a read, into the data cache, kept in every level."""
+    byte_ptr = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    prefetch = cgutils.get_or_insert_function(
+        builder.module,
+        ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+        "llvm.prefetch.p0i8",
+    )
+    hint = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+    builder.call(prefetch, [builder.bitcast(pointer, byte_ptr), *hint])
+
+
+def _prefetch_lines(context, builder, base, begin, end):
+    """Prefetch every cache line of the bytes [begin, end) after the byte pointer base."""
+    with cgutils.for_range_slice(
+        builder, begin, end, context.get_constant(types.intp, CACHE_LINE)
+    ) as (offset, _):
+        _prefetch_call(builder, builder.gep(base, [offset]))
+
+
 @intrinsic
 def prefetch_row(typingctx, array, row):
     """Ask the CPU to start loading every cache line of ``array[row]`` (2-D, C-contiguous).
@@ -80,37 +101,10 @@ def prefetch_row(typingctx, array, row):
         itemsize = context.get_constant(types.intp, context.get_abi_sizeof(
             context.get_data_type(array_type.dtype)))  # fmt: skip
         row_bytes = builder.mul(shape[1], itemsize)
-        i32 = ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-            "llvm.prefetch.p0i8",
-        )
-        # read (0), keep in all cache levels (3), data cache (1)
-        hint = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-        with cgutils.for_range_slice(
-            builder,
-            context.get_constant(types.intp, 0),
-            row_bytes,
-            context.get_constant(types.intp, CACHE_LINE),
-        ) as (offset, _):
-            builder.call(prefetch, [builder.gep(base, [offset]), *hint])
+        _prefetch_lines(context, builder, base, context.get_constant(types.intp, 0), row_bytes)
         return context.get_dummy_value()
 
     return sig, codegen
-
-
-def _prefetch_call(builder, pointer):
-    """Emit llvm.prefetch(pointer): a read, into the data cache, kept in every level."""
-    byte_ptr = ir.IntType(8).as_pointer()
-    i32 = ir.IntType(32)
-    prefetch = cgutils.get_or_insert_function(
-        builder.module,
-        ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-        "llvm.prefetch.p0i8",
-    )
-    hint = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-    builder.call(prefetch, [builder.bitcast(pointer, byte_ptr), *hint])
 
 
 @intrinsic
@@ -128,12 +122,9 @@ def prefetch_span(typingctx, array, start, stop):
             context.get_data_type(array_type.dtype)))  # fmt: skip
         byte_ptr = ir.IntType(8).as_pointer()
         base = builder.bitcast(arr.data, byte_ptr)
-        begin = builder.mul(first, itemsize)
-        end = builder.mul(last, itemsize)
-        with cgutils.for_range_slice(
-            builder, begin, end, context.get_constant(types.intp, CACHE_LINE)
-        ) as (offset, _):
-            _prefetch_call(builder, builder.gep(base, [offset]))
+        _prefetch_lines(
+            context, builder, base, builder.mul(first, itemsize), builder.mul(last, itemsize)
+        )
         return context.get_dummy_value()
 
     return sig, codegen
