@@ -230,6 +230,8 @@ def test_non_finite_y_and_continuous_y_are_rejected():
         LogisticRegression().fit(X, np.where(np.arange(300) == 3, np.nan, y))
     with pytest.raises(ValueError, match="Unknown label type"):
         LogisticRegression().fit(X, np.linspace(0, 1, 300))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LogisticRegression().fit(X, y + 0.5)  # two classes, but not whole numbers
 
 
 @pytest.mark.parametrize(
@@ -240,8 +242,20 @@ def test_non_finite_y_and_continuous_y_are_rejected():
         np.array([2**63, 2**63 + 7], dtype=np.uint64),
         np.array([False, True]),
         np.array([-5, 7]),
+        np.array([-1.0, 1.0]),  # svmlight's labels: the whole-number float path
+        np.array([-1.0, 1.0], dtype=np.float32),
+        np.array([-1e6, 1e6]),  # whole, but too far apart for bincount: np.unique
     ],
-    ids=["int8", "int16", "uint64-high", "bool", "negative"],
+    ids=[
+        "int8",
+        "int16",
+        "uint64-high",
+        "bool",
+        "negative",
+        "float-pm1",
+        "float32-pm1",
+        "float-far",
+    ],
 )
 def test_integer_label_dtypes(labels):
     X, y = make_data()

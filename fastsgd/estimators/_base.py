@@ -42,6 +42,14 @@ def encode_labels(y, classes=None):
     With ``classes`` given (partial_fit), every label must be one of them. Integer labels that
     already are 0..C-1 are returned as they are (the kernels only read them).
     """
+    if classes is None and y.dtype.kind == "f" and y.size:
+        # Whole-number float labels (svmlight files give +-1.0) take the integer path below:
+        # np.unique and type_of_target sort y, 1.2 ms of a 12 ms five-epoch a9a fit.
+        low, high = y.min(), y.max()
+        whole = -(2.0**53) <= low and high <= 2.0**53 and np.array_equal(y, np.floor(y))
+        if whole and high - low <= DENSE_LABEL_RANGE * y.size:
+            classes, codes = encode_labels(y.astype(np.int64))
+            return classes.astype(y.dtype), codes
     if classes is None and y.dtype.kind in "iu" and y.size:
         low, high = int(y.min()), int(y.max())
         fits_int64 = high <= np.iinfo(np.int64).max

@@ -326,7 +326,12 @@ class LogisticRegression(SGDClassifierBase):
                 "label at once. Compute the weights with sklearn.utils.compute_class_weight("
                 "'balanced', classes=classes, y=y) and pass them as a dict."
             )
-        self._expanded_class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
+        if self.class_weight is None:  # compute_class_weight would sort y only to check it
+            self._expanded_class_weight = np.ones(classes.size)
+        else:
+            self._expanded_class_weight = compute_class_weight(
+                self.class_weight, classes=classes, y=y
+            )
         if sample_weight is None:
             return None
         return _check_sample_weight(sample_weight, X, dtype=X.dtype)
