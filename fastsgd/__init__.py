@@ -8,8 +8,20 @@
 - ``fastsgd.reference``: the same algorithms as plain NumPy loops (baseline and test oracle).
 """
 
-from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+from fastsgd.estimators import (
+    LogisticRegression,
+    LogisticRegressionSweep,
+    TrainingInterruptedWarning,
+    TwoLayerNet,
+)
 from fastsgd.persistence import load
 
 __version__ = "0.1.0"
-__all__ = ["LogisticRegression", "LogisticRegressionSweep", "TwoLayerNet", "__version__", "load"]
+__all__ = [
+    "LogisticRegression",
+    "LogisticRegressionSweep",
+    "TrainingInterruptedWarning",
+    "TwoLayerNet",
+    "__version__",
+    "load",
+]

@@ -79,6 +79,15 @@ def encode_labels(y, classes=None):
     return classes, codes
 
 
+class TrainingInterruptedWarning(UserWarning):
+    """Training stopped at a KeyboardInterrupt; the message says which weights were kept."""
+
+
+def kept_an_epoch(error):
+    """Whether an interrupted fit committed the weights of a finished epoch."""
+    return isinstance(error, KeyboardInterrupt) and getattr(error, "fastsgd_kept_epoch", False)
+
+
 class SGDClassifierBase(ClassifierMixin, BaseEstimator):
     """Validation and the epoch loop; subclasses say how to make, check and train parameters.
 
@@ -195,7 +204,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                 X, y, max_iter, classes, init, incremental, recorded, sample_indices,
                 sample_weight,
             )  # fmt: skip
-        except BaseException:
+        except BaseException as error:
+            if kept_an_epoch(error):  # an interrupt after a finished epoch: that model stays
+                raise
             for name in ("n_features_in_", "feature_names_in_"):
                 if name in recorded:
                     setattr(self, name, recorded[name])
@@ -290,66 +301,109 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         best_score = np.full(rates.size, -np.inf)
         no_improvement = np.zeros(rates.size, dtype=np.int64)
         n_iter = 0
-        with tqdm(
-            total=max_iter * n_samples,
-            disable=not self.verbose,
-            desc=type(self).__name__,
-            unit="sample",
-            unit_scale=True,
-            leave=True,
-        ) as bar:
-            for epoch in range(max_iter):
-                if self.shuffle:
-                    rng.shuffle(order)
-                running = rates > 0
-                losses, objectives = self._run_epoch(
-                    X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads,
-                    session,
-                )  # fmt: skip
-                self._check_finite_after_epoch(X, params, losses, epoch)
-                n_iter += 1
-                t += n_rows
-                loss_curve.append(float(losses[running].mean()))
-                if incremental or self.tol is None:
-                    continue
-                # SGDClassifier's rule, per unit: an epoch that fails to beat the best
-                # validation score by tol, or the best objective by tol, counts as no
-                # improvement; n_iter_no_change of them in a row stop the unit, or under
-                # 'adaptive' divide its rate by 5 while the rate is above 1e-6.
-                if validation is not None:
-                    scores = self._validation_scores(X, codes, validation, weights, params, session)
-                    stalled = scores < best_score + self.tol
-                    best_score = np.maximum(best_score, scores)
+        # Ctrl-C raises KeyboardInterrupt between two kernel calls (chunks of an epoch): the
+        # model then takes the weights of the last finished epoch, if any.
+        finished = None
+        try:
+            with tqdm(
+                total=max_iter * n_samples,
+                disable=not self.verbose,
+                desc=type(self).__name__,
+                unit="sample",
+                unit_scale=True,
+                leave=True,
+            ) as bar:
+                for epoch in range(max_iter):
+                    if self.shuffle:
+                        rng.shuffle(order)
+                    running = rates > 0
+                    losses, objectives = self._run_epoch(
+                        X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads,
+                        session,
+                    )  # fmt: skip
+                    self._check_finite_after_epoch(X, params, losses, epoch)
+                    n_iter += 1
+                    t += n_rows
+                    loss_curve.append(float(losses[running].mean()))
+                    if epoch + 1 < max_iter:
+                        # What an interrupt in a later epoch leaves in the model: one assignment,
+                        # so that an interrupt while it is being built keeps the previous one.
+                        finished = (
+                            self._finished_params(session, params),
+                            n_iter,
+                            t,
+                            list(loss_curve),
+                        )
+                    if incremental or self.tol is None:
+                        continue
+                    # SGDClassifier's rule, per unit: an epoch that fails to beat the best
+                    # validation score by tol, or the best objective by tol, counts as no
+                    # improvement; n_iter_no_change of them in a row stop the unit, or under
+                    # 'adaptive' divide its rate by 5 while the rate is above 1e-6.
+                    if validation is not None:
+                        scores = self._validation_scores(
+                            X, codes, validation, weights, params, session
+                        )
+                        stalled = scores < best_score + self.tol
+                        best_score = np.maximum(best_score, scores)
+                    else:
+                        stalled = objectives > best_loss - self.tol
+                        best_loss = np.minimum(best_loss, objectives)
+                    no_improvement[running & stalled] += 1
+                    no_improvement[running & ~stalled] = 0
+                    hit = running & (no_improvement >= self.n_iter_no_change)
+                    if self.learning_rate == "adaptive":
+                        slower = hit & (rates > 1e-6)
+                        rates[slower] /= 5.0
+                        no_improvement[slower] = 0
+                        hit &= ~slower
+                    rates[hit] = 0.0
+                    if not rates.any():
+                        break
                 else:
-                    stalled = objectives > best_loss - self.tol
-                    best_loss = np.minimum(best_loss, objectives)
-                no_improvement[running & stalled] += 1
-                no_improvement[running & ~stalled] = 0
-                hit = running & (no_improvement >= self.n_iter_no_change)
-                if self.learning_rate == "adaptive":
-                    slower = hit & (rates > 1e-6)
-                    rates[slower] /= 5.0
-                    no_improvement[slower] = 0
-                    hit &= ~slower
-                rates[hit] = 0.0
-                if not rates.any():
-                    break
-            else:
-                if not incremental and self.tol is not None and max_iter > 1:
-                    warnings.warn(
-                        "Maximum number of iteration reached before convergence. Consider "
-                        "increasing max_iter to improve the fit.",
-                        ConvergenceWarning,
-                        stacklevel=4,
-                    )
+                    if not incremental and self.tol is not None and max_iter > 1:
+                        warnings.warn(
+                            "Maximum number of iteration reached before convergence. Consider "
+                            "increasing max_iter to improve the fit.",
+                            ConvergenceWarning,
+                            stacklevel=4,
+                        )
 
-        self._finish_session(session, params)
+            self._finish_session(session, params)
+            self._commit(classes, params, n_iter, t, loss_curve)
+        except KeyboardInterrupt as interrupt:
+            self._keep_finished_epochs(interrupt, finished, classes, n_iter)
+            raise
+        return self
+
+    def _commit(self, classes, params, n_iter, t, loss_curve):
         self.classes_ = classes
         self.n_iter_ = n_iter
         self.t_ = t
         self.loss_curve_ = loss_curve
         self._set_params_arrays(params)
-        return self
+
+    def _keep_finished_epochs(self, interrupt, finished, classes, n_iter):
+        """After an interrupt: commit the last finished epoch, or keep the previous state, and
+        say which in a warning."""
+        name = type(self).__name__
+        if finished is None:
+            warnings.warn(
+                f"{name} training was interrupted in epoch {n_iter + 1}, before an epoch of "
+                "this call finished; the estimator keeps the state it had before the call.",
+                TrainingInterruptedWarning,
+                stacklevel=4,
+            )
+            return
+        params, done, t, loss_curve = finished
+        self._commit(classes, params, done, t, loss_curve)
+        interrupt.fastsgd_kept_epoch = True
+        warnings.warn(
+            f"{name} training was interrupted in epoch {done + 1}; the model holds the weights "
+            f"after epoch {done} (n_iter_={done}, t_={t:g}).",
+            TrainingInterruptedWarning,
+            stacklevel=4,
+        )
 
     def _run_epoch(
         self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads, session
@@ -389,6 +443,11 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _finish_session(self, session, params):
         """Bring ``params`` to their final form at the end of a call."""
+
+    def _finished_params(self, session, params):
+        """Copies of ``params`` in their final form, leaving the session as it is (what an
+        interrupt in the next epoch leaves in the model)."""
+        return [p.copy() for p in params]
 
     def _validation_split(self, order, codes, weights):
         """SGDClassifier's early-stopping split: a stratified ``validation_fraction`` of the

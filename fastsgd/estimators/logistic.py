@@ -396,6 +396,13 @@ class LogisticRegression(SGDClassifierBase):
         if session.state is not None:
             linear_sgd_finish(session.state)
 
+    def _finished_params(self, session, params):
+        if session.state is None:
+            return [p.copy() for p in params]
+        state = session.state._make(a.copy() for a in session.state)
+        linear_sgd_finish(state)
+        return [state.coef, state.intercept, state.average_coef, state.average_intercept]
+
     def _validation_scores(self, X, codes, rows, weights, params, session):
         # Each one-vs-rest model's accuracy on its own 0/1 labels, as SGDClassifier scores its
         # binary models, from the plain (not averaged) weights as there.

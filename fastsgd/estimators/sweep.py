@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
-from fastsgd.estimators._base import encode_labels
+from fastsgd.estimators._base import encode_labels, kept_an_epoch
 from fastsgd.estimators.logistic import LogisticRegression
 
 DEFAULT_ETA0S = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
@@ -152,13 +152,14 @@ class LogisticRegressionSweep(LogisticRegression):
                 X, y, max_iter=self.max_iter, classes=None, init=None, incremental=False,
                 sample_indices=train,
             )  # fmt: skip
-            rows = X if hasattr(X, "iloc") else np.asarray(X)  # keep a DataFrame's names
-            X_validation = self._validate_predict_data(_safe_indexing(rows, validation))
-            # the kernel never reads the validation rows, so its divergence check cannot see
-            # bad values there
-            assert_all_finite(X_validation, input_name="X", estimator_name=type(self).__name__)
-            self._score_settings(X_validation, labels[validation], rates)
-        except BaseException:
+            self._score_settings(self._validation_rows(X, validation), labels[validation], rates)
+        except BaseException as error:
+            if kept_an_epoch(error):
+                # the weights of the last finished epoch stay: rank them as a full fit would
+                self._score_settings(
+                    self._validation_rows(X, validation), labels[validation], rates
+                )
+                raise
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
@@ -169,6 +170,14 @@ class LogisticRegressionSweep(LogisticRegression):
         raise NotImplementedError
 
     # -- internals -------------------------------------------------------------------------
+
+    def _validation_rows(self, X, validation):
+        rows = X if hasattr(X, "iloc") else np.asarray(X)  # keep a DataFrame's names
+        X_validation = self._validate_predict_data(_safe_indexing(rows, validation))
+        # the kernel never reads the validation rows, so its divergence check cannot see bad
+        # values there
+        assert_all_finite(X_validation, input_name="X", estimator_name=type(self).__name__)
+        return X_validation
 
     def _rates(self):
         rates = np.asarray(self.eta0s, dtype=np.float64).reshape(-1)
