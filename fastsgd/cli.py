@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -99,6 +101,20 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class FileError(Exception):
+    """A data or model file that cannot be read or written; main reports it in one line."""
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    # load_data, fastsgd.load and the writes raise ValueError or OSError naming the file (and
+    # the line); a traceback would only bury that line
+    try:
+        yield
+    except (ValueError, OSError) as error:
+        raise FileError(str(error)) from error
+
+
 MODELS = {
     "logistic": "LogisticRegression",
     "net": "TwoLayerNet",
@@ -111,10 +127,11 @@ def train(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
-    X, y = load_data(args.data, label_column=args.label_column, n_features=args.n_features,
-                     dtype=np.dtype(args.dtype), sparse=args.model == "logistic")  # fmt: skip
+    with _file_errors():
+        X, y = load_data(args.data, label_column=args.label_column, n_features=args.n_features,
+                         dtype=np.dtype(args.dtype), sparse=args.model == "logistic")  # fmt: skip
     if y is None:
-        raise SystemExit(f"fastsgd train: {args.data} has no labels (see --label-column)")
+        raise SystemExit(f"fastsgd train: error: {args.data} has no labels (see --label-column)")
     settings = dict(
         max_iter=args.max_iter, tol=args.tol, random_state=args.random_state,
         verbose=0 if args.quiet else 1, n_jobs=args.n_jobs, parallel=args.parallel,
@@ -135,7 +152,8 @@ def train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
-    model.save(args.out)
+    with _file_errors():
+        model.save(args.out)
     print(
         f"trained {type(model).__name__} on {X.shape[0]:,} x {X.shape[1]} in {seconds:.2f} s "
         f"({model.n_iter_} epochs, last loss {model.loss_curve_[-1]:.5f}, training accuracy "
@@ -151,15 +169,17 @@ def predict(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
-    model = fastsgd.load(args.model)
+    with _file_errors():
+        model = fastsgd.load(args.model)
     dtype = model.coef_.dtype if hasattr(model, "coef_") else model.coefs_[0].dtype
-    X, y = load_data(args.data, label_column=args.label_column,
-                     n_features=model.n_features_in_, dtype=dtype,
-                     sparse=type(model).__name__ == "LogisticRegression")  # fmt: skip
+    with _file_errors():
+        X, y = load_data(args.data, label_column=args.label_column,
+                         n_features=model.n_features_in_, dtype=dtype,
+                         sparse=type(model).__name__ == "LogisticRegression")  # fmt: skip
     predictions = model.predict(X)
     lines = "\n".join(str(label) for label in predictions) + "\n"
     if args.out:
-        with open(args.out, "w") as handle:
+        with _file_errors(), open(args.out, "w") as handle:
             handle.write(lines)
     elif y is None:
         sys.stdout.write(lines)
@@ -245,8 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; returns its exit status.
+
+    A file that cannot be read or written ends the run with ``SystemExit``: a one-line message
+    on stderr that names the file, exit status 1 (argparse's usage errors exit with 2).
+    """
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except FileError as error:
+        message = " ".join(str(error).split("\n"))  # one line, whatever the message holds
+        raise SystemExit(f"fastsgd {args.command}: error: {message}") from None
 
 
 if __name__ == "__main__":

@@ -1,12 +1,23 @@
 """Model files that can never run code: NumPy arrays plus JSON, in one ``.npz``.
 
 ``model.save(path)`` writes the hyperparameters (``get_params()``), the fitted scalars and the
-fitted arrays; ``fastsgd.load(path)`` reads them back with ``numpy.load(..., allow_pickle=False)``,
-so a file can hold numbers and text only, never objects. Loading checks the format and its
+fitted arrays; ``fastsgd.load(path)`` reads them back with zipfile and NumPy's ``.npy`` header
+parser, never with pickle (the file opens with ``numpy.load(..., allow_pickle=False)`` too), so
+a file can hold numbers and text only, never objects. Loading checks the format and its
 version, the estimator class, the hyperparameters (scikit-learn's own validation), and every
 array's dtype and shape against the others, and refuses a file that does not fit with a
-``ValueError`` that names the problem. Pickle and joblib keep working as for any scikit-learn
-estimator; this format is for files that cross a trust boundary.
+``ValueError`` that names the file, the problem and the member at fault: a file that is empty,
+cut short or not a zip, a member that is damaged or not a plain ``.npy`` array, a header that
+announces more data than the member holds (refused before any allocation), missing or extra
+members, metadata that is not JSON, NaN or infinite weights. Pickle and joblib keep working as
+for any scikit-learn estimator; this format is for files that cross a trust boundary.
+
+There is no checksum of the arrays in the metadata, on purpose: the zip format already stores a
+CRC-32 of every member, and loading reads each member to its end, where zipfile checks it, so a
+changed byte (a weight edited from 0.5 to 0.6 in place) is refused as a damaged member. A
+checksum kept inside the same file cannot stop a deliberate edit either, since whoever rewrites
+the array can rewrite the checksum; to trust a file from elsewhere, compare a hash of the whole
+file (``sha256sum model.npz``) against one received by another channel.
 
 Layout of the ``.npz``: ``__meta__`` is a 0-d unicode array holding JSON::
 
@@ -19,8 +30,10 @@ and every other member is one fitted array (``coef_``, ``classes_``, ``coefs_0``
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -107,29 +120,88 @@ def _refuse(path, problem: str):
     raise ValueError(f"{os.fspath(path)!r} is not a usable fastsgd model file: {problem}")
 
 
+# Reading a zip member can fail in these ways when the file is damaged or crafted (bad CRC,
+# bad deflate stream, a compression method or encryption zipfile does not handle).
+_DAMAGED = (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error)
+
+
+def _read_members(path) -> dict[str, np.ndarray]:
+    """Every member of the .npz at ``path`` as an array, read by zipfile and NumPy's .npy header
+    parser: no pickle, and no allocation beyond what the member's bytes can fill."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+            is_zip = zipfile.is_zipfile(handle)
+    except OSError as error:
+        _refuse(path, f"it cannot be read ({error})")
+    if not is_zip:
+        if not head:
+            problem = "the file is empty"
+        elif head == b"\x93NUMPY":
+            problem = "it is a single .npy array"
+        elif head.startswith(b"PK"):
+            problem = "a truncated or damaged zip file (no end-of-archive record)"
+        else:
+            problem = "not a zip file"
+        _refuse(path, f"it cannot be read as an .npz archive: {problem}")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (*_DAMAGED, ValueError) as error:
+        _refuse(path, f"it cannot be read as an .npz archive ({error})")
+    with archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            _refuse(path, "a member name appears twice")
+        return {info.filename.removesuffix(".npy"): _read_member(path, archive, info)
+                for info in infos}  # fmt: skip
+
+
+def _read_member(path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    name = info.filename.removesuffix(".npy")
+    if not info.filename.endswith(".npy"):
+        _refuse(path, f"the member {info.filename!r} is not a .npy array")
+    try:
+        with archive.open(info) as handle:
+            try:
+                version = np.lib.format.read_magic(handle)
+                if version not in ((1, 0), (2, 0)):  # what np.save writes for plain arrays
+                    raise ValueError(f".npy format version {version} is not supported")
+                read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
+                shape, fortran_order, dtype = read_header(handle)
+            except ValueError as error:
+                _refuse(path, f"the member {name!r} is not a valid .npy array ({error})")
+            if dtype.hasobject:  # an object array would be pickled
+                _refuse(path, f"the member {name!r} holds something other than plain arrays "
+                        "(Python objects, which would need pickle)")  # fmt: skip
+            if any(length < 0 for length in shape):
+                _refuse(path, f"the member {name!r} has a negative length in its shape {shape}")
+            size = math.prod(shape) * dtype.itemsize
+            if size != info.file_size - handle.tell():
+                _refuse(path, f"the member {name!r} is cut short or padded: its header "
+                        f"announces {size} bytes of data, the archive holds "
+                        f"{info.file_size - handle.tell()}")  # fmt: skip
+            data = handle.read(size)
+            handle.read()  # to the end, where zipfile checks the member's CRC-32
+    except _DAMAGED as error:
+        _refuse(path, f"the member {name!r} is damaged ({error})")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
+    return np.array(array, order="C")  # writable and C-contiguous, as fit leaves its arrays
+
+
 def load(path: str | os.PathLike):
     """Read a model written by ``save``; never unpickles anything."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        _refuse(path, f"it cannot be read as an .npz archive ({error})")
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        _refuse(path, "it is a single .npy array, not an .npz archive")
-    with archive:
-        try:
-            members = {name: archive[name] for name in archive.files}
-        except ValueError as error:  # object arrays need pickle, which is refused
-            _refuse(path, f"it holds something other than plain arrays ({error})")
+    members = _read_members(path)
     if META not in members or members[META].dtype.kind != "U" or members[META].ndim != 0:
         _refuse(path, f"the {META!r} entry is missing or is not text")
     try:
         meta = json.loads(str(members.pop(META)))
-    except json.JSONDecodeError as error:
-        _refuse(path, f"its metadata is not valid JSON ({error})")
+    except (json.JSONDecodeError, RecursionError) as error:
+        _refuse(path, f"its metadata ({META!r}) is not valid JSON ({error})")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         _refuse(path, f"its format is {meta.get('format') if isinstance(meta, dict) else meta!r}"
                 f", expected {FORMAT!r}")  # fmt: skip
-    if meta.get("version") != VERSION:
+    if type(meta.get("version")) is not int or meta["version"] != VERSION:
         _refuse(path, f"format version {meta.get('version')!r}; this fastsgd reads {VERSION}")
     classes = _classes()
     name = meta.get("class")
@@ -158,6 +230,9 @@ def load(path: str | os.PathLike):
     for key in _SCALARS[name]:
         if key not in scalars:
             _refuse(path, f"the fitted value {key!r} is missing")
+    unknown = set(scalars) - set(_SCALARS[name])
+    if unknown:
+        _refuse(path, f"unexpected fitted values {sorted(unknown)}")
     _check_arrays(path, name, estimator, members, scalars)
 
     for member in _WEIGHTS[name]:
@@ -177,15 +252,24 @@ def load(path: str | os.PathLike):
 
 def _check_arrays(path, name, estimator, members, scalars):
     n_features = scalars["n_features_in_"]
-    if not isinstance(n_features, int) or n_features < 1:
+    if type(n_features) is not int or n_features < 1:
         _refuse(path, f"n_features_in_ must be a positive integer, got {n_features!r}")
     if not isinstance(scalars["loss_curve_"], list) or not all(
         isinstance(v, (int, float)) for v in scalars["loss_curve_"]
     ):
         _refuse(path, "loss_curve_ must be a list of numbers")
+    for key, value in scalars.items():  # bool is an int to Python, not to a model
+        if key in ("n_iter_", "best_index_") and (type(value) is not int or value < 0):
+            _refuse(path, f"{key} must be a non-negative integer, got {value!r}")
+        if key in ("t_", "eta0_") and (
+            type(value) not in (int, float) or not math.isfinite(value) or value < 0
+        ):
+            _refuse(path, f"{key} must be a non-negative number, got {value!r}")
     classes = members["classes_"]
     if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iufbU":
         _refuse(path, "classes_ must be a 1-D array of at least 2 numbers or strings")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        _refuse(path, "classes_ contains NaN or infinity")
     if np.unique(classes).size != classes.size:
         _refuse(path, "classes_ has repeated labels")
     n_out = 1 if classes.size == 2 else classes.size
