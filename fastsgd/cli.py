@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -150,7 +151,22 @@ def train(args: argparse.Namespace) -> int:
             )  # fmt: skip
         model = getattr(fastsgd, MODELS[args.model])(**settings)
     start = time.perf_counter()
-    model.fit(X, y)
+    try:
+        with warnings.catch_warnings():
+            # the line printed below says the same, with the file written
+            warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
+            model.fit(X, y)
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the finished epochs learned, if any, and exit as shells expect
+        # (128 + SIGINT), without a traceback.
+        if hasattr(model, "n_iter_"):
+            with _file_errors():
+                model.save(args.out)
+            kept = f"wrote the model after epoch {model.n_iter_} to {args.out}"
+        else:
+            kept = "no epoch had finished; no model written"
+        print(f"fastsgd train: interrupted; {kept}", file=sys.stderr)
+        raise SystemExit(130) from None
     seconds = time.perf_counter() - start
     with _file_errors():
         model.save(args.out)

@@ -6,7 +6,13 @@ with the same settings give.
 """
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +145,52 @@ def test_train_logistic_on_sparse_svmlight_with_sgdclassifier_options(tmp_path):
         10,
     )
     assert main(["predict", str(out), str(data)]) == 0
+
+
+def test_ctrl_c_during_train_writes_the_finished_epochs(tmp_path):
+    """A real SIGINT to `python -m fastsgd train`, sent once the progress bar shows epoch 2:
+    exit status 130, one line on stderr, no traceback, and a model file of the finished
+    epochs that equals a fit with that many epochs."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 20))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(20_000) > 0).astype(np.int64)
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    out = tmp_path / "model.npz"
+    command = [sys.executable, "-m", "fastsgd", "train", str(tmp_path / "data.npz"),
+               "--out", str(out), "--max-iter", "100000", "--tol", "0"]  # fmt: skip
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    seen = []
+
+    def read_stderr():
+        while chunk := process.stderr.read1(4096):
+            seen.append(chunk.decode(errors="replace"))
+            if "epoch=2" in "".join(seen[-3:]) and process.returncode is None:
+                process.send_signal(signal.SIGINT)
+                break
+        seen.append(process.stderr.read().decode(errors="replace"))
+
+    reader = threading.Thread(target=read_stderr)
+    reader.start()
+    try:
+        process.wait(timeout=300)
+    finally:
+        process.kill()
+        reader.join()
+    stderr = "".join(seen)
+    last_line = stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    match = re.fullmatch(r"fastsgd train: interrupted; wrote the model after epoch (\d+) to .*",
+                         last_line)  # fmt: skip
+    assert match, last_line
+    model = fastsgd.load(out)
+    assert model.n_iter_ == int(match.group(1)) >= 1
+    # the same settings without the stopping rule, which had not stopped it
+    again = LogisticRegression(eta0=0.01, max_iter=model.n_iter_, tol=None, random_state=0)
+    again.fit(X, y)
+    np.testing.assert_array_equal(model.coef_, again.coef_)
