@@ -59,6 +59,7 @@ from collections import namedtuple
 import numpy as np
 from numba import literally, njit
 
+from fastsgd.kernels._checks import check_linear
 from fastsgd.kernels._dense import VECTOR_FASTMATH
 from fastsgd.kernels._intrinsics import cast_like
 from fastsgd.kernels._math import logistic_terms
@@ -209,6 +210,7 @@ def finish_visit(
 def linear_sgd_epoch(
     X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
 ):
+    check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, state)
     coef = state.coef
     n_models = coef.shape[0]
     n_visits = order.shape[0]

@@ -43,6 +43,7 @@ import math
 import numpy as np
 from numba import njit
 
+from fastsgd.kernels._checks import check_models, check_visits
 from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_axpy_dot, dense_rows_axpy_dot
 from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
 from fastsgd.kernels._math import logistic_terms, logistic_terms_from_tail
@@ -68,6 +69,8 @@ def logistic_visit(X, row, next_row, positive, coef, m, z, bias, rate, fit_inter
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept):
+    check_visits(X, y, order)
+    check_models(X, coef, intercept, eta, positive_class)
     n_models = coef.shape[0]
     n_visits = order.shape[0]
     zero = cast_like(0.0, coef)

@@ -20,6 +20,7 @@ with the arguments and return value of the sequential kernels plus ``n_shards``.
 import numpy as np
 from numba import njit, prange
 
+from fastsgd.kernels._checks import check_models, check_net, check_visits
 from fastsgd.kernels.logistic import logistic_epoch
 from fastsgd.kernels.net import net_steps, working_copies, write_back
 from fastsgd.parallel._shards import (
@@ -35,6 +36,8 @@ from fastsgd.parallel._shards import (
 def logistic_epoch_hogwild(
     X, y, order, coef, intercept, eta, positive_class, fit_intercept, n_shards
 ):
+    check_visits(X, y, order)
+    check_models(X, coef, intercept, eta, positive_class)
     n_visits = order.shape[0]
     n_models = coef.shape[0]
     n_shards = max(1, min(n_shards, n_visits))
@@ -57,6 +60,7 @@ def logistic_epoch_hogwild(
 def net_epoch_hogwild(
     X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
 ):
+    check_net(X, y, order, W1t, b1, W2, b2)
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
