@@ -37,10 +37,15 @@ def check_visits(X, y, order):
     n_rows, _ = rows_and_features(X)
     if y.shape[0] != n_rows:
         raise ValueError("y must have one label per row of X (y.shape[0] != number of rows)")
+    if order.shape[0] == 0:
+        return
+    # a min/max reduction (vector code) and one test, not a branch per visit
+    lowest, highest = order[0], order[0]
     for i in range(order.shape[0]):
-        row = order[i]
-        if row < 0 or row >= n_rows:
-            raise ValueError("order holds a row number outside [0, number of rows of X)")
+        lowest = min(lowest, order[i])
+        highest = max(highest, order[i])
+    if lowest < 0 or highest >= n_rows:
+        raise ValueError("order holds a row number outside [0, number of rows of X)")
 
 
 @njit(cache=True, nogil=True)
