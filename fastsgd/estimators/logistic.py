@@ -14,7 +14,12 @@ from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.estimators._base import (
+    SGDClassifierBase,
+    as_float_array,
+    explain_unreadable,
+    refuse_non_numeric,
+)
 from fastsgd.kernels import logistic_epoch
 from fastsgd.kernels.linear import (
     LEARNING_RATES,
@@ -69,6 +74,24 @@ class LogisticRegression(SGDClassifierBase):
     SGDClassifier. Unlike SGDClassifier, the intercept step is never damped on sparse input
     (scikit-learn multiplies it by 0.01, ``SPARSE_INTERCEPT_DECAY``): sparse input gives the
     model that SGDClassifier gives on the dense copy.
+
+    Input and copies: nothing ever writes to X, y, sample_weight or the initial weights.
+    A C-contiguous float32 or float64 array (read-only or an ``np.memmap`` included) is used as
+    it is, never copied, and the weights take its dtype. Other dense input is converted once
+    per call into a C-contiguous copy, because the kernels walk X row by row: float32 in either
+    byte order becomes native float32; float64 in another layout (Fortran order, a strided
+    slice, big-endian) and every other numeric dtype (int, bool, float16, long double) become
+    float64, scikit-learn's rule, so the model is the one of ``X.astype(np.float64)``; a pandas
+    DataFrame is read through ``np.asarray`` by the same rule. Strings, bytes, dates, complex
+    numbers and structured arrays are refused. A CSR matrix of float32 or float64 is used as it
+    is; CSC, COO and other formats are converted to CSR, other data dtypes to float64, and
+    column indices outside the matrix's shape are refused. A CSR matrix with unsorted or
+    duplicate column indices trains the model of its canonical form (sorted, duplicates summed):
+    without a penalty it is used as it is, as the update is linear in x (the same model to
+    rounding); with a penalty, which truncates and measures the weights once per stored entry,
+    it is first replaced by a canonical copy (scipy's ``sum_duplicates`` on a copy; the caller's
+    matrix is left as it is), and then the model is exactly the canonical matrix's.
+    ``early_stopping`` copies its held-out rows once per fit.
 
     Parameters
     ----------
@@ -268,6 +291,11 @@ class LogisticRegression(SGDClassifierBase):
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self._n_outputs(n_classes)
 
+    def _needs_canonical_csr(self):
+        # L1 truncates, and the stopping rule's norms count, each stored entry: a duplicate
+        # would count twice. Without a penalty the order of a row's entries is only rounding.
+        return getattr(self, "penalty", None) is not None
+
     def _average_start(self):
         """The sample number from which weights are averaged; 0: no averaging."""
         return int(self.average)
@@ -276,8 +304,11 @@ class LogisticRegression(SGDClassifierBase):
         n_models = self._n_outputs(n_classes)
         coef = np.zeros((n_models, n_features), dtype=dtype)
         intercept = np.zeros(n_models, dtype=dtype)
+        name = type(self).__name__
         if init.get("coef") is not None:
-            given = np.asarray(init["coef"], dtype=dtype)
+            given = as_float_array(
+                init["coef"], "coef_init", dtype, copy=False, estimator_name=name
+            )
             allowed = {(n_models, n_features)} | ({(n_features,)} if n_models == 1 else set())
             if given.shape not in allowed:
                 raise ValueError(
@@ -286,7 +317,9 @@ class LogisticRegression(SGDClassifierBase):
                 )
             coef[...] = given.reshape(n_models, n_features)
         if init.get("intercept") is not None:
-            given = np.asarray(init["intercept"], dtype=dtype)
+            given = as_float_array(
+                init["intercept"], "intercept_init", dtype, copy=False, estimator_name=name
+            )
             if given.size != n_models or given.ndim > 1:
                 raise ValueError(f"intercept_init has shape {given.shape}; expected ({n_models},)")
             intercept[...] = given.reshape(n_models)
@@ -329,12 +362,23 @@ class LogisticRegression(SGDClassifierBase):
         if self.class_weight is None:  # compute_class_weight would sort y only to check it
             self._expanded_class_weight = np.ones(classes.size)
         else:
-            self._expanded_class_weight = compute_class_weight(
-                self.class_weight, classes=classes, y=y
-            )
+            try:
+                weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"class_weight={self.class_weight!r}: {error}") from error
+            if not np.isfinite(weights).all():  # else the kernels' NaN steps read as divergence
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} must give every class a finite weight."
+                )
+            self._expanded_class_weight = weights
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        refuse_non_numeric(sample_weight, "sample_weight", type(self).__name__)
+        try:
+            return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        except (TypeError, ValueError) as error:
+            explain_unreadable(sample_weight, "sample_weight", error)
+            raise
 
     def _class_weight_matrix(self, positive_class):
         """(K, 2): the step factor of model m for label 0 and for label 1."""
@@ -412,6 +456,7 @@ class LogisticRegression(SGDClassifierBase):
         if session.validation_X is None:
             session.validation_X = X[rows]
         scores = session.validation_X @ coef.T + intercept
+        self._check_finite_scores(session.validation_X, scores)
         truth = codes[rows][:, None] == session.positive_class[None, :]
         correct = (np.asarray(scores) > 0) == truth
         sample_weight = None if weights is None else weights[rows]

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.estimators._base import SGDClassifierBase, as_float_array
 from fastsgd.kernels import ACTIVATIONS, LOSSES
 from fastsgd.kernels.net import net_epoch_batched, net_epoch_per_sample
 from fastsgd.parallel import net_epoch_average, net_epoch_hogwild
@@ -26,6 +26,17 @@ class TwoLayerNet(SGDClassifierBase):
     classes. Backward by the chain rule; every weight is updated from the same forward pass. With
     ``n_hidden=1, activation='logistic', loss='squared_error', fit_intercept=False`` and one
     feature it is exactly the handout's net, and one step applies 39.2 (f).
+
+    Input and copies: dense X only (a sparse matrix raises a TypeError). Nothing ever writes to
+    X, y or the initial weights. A C-contiguous float32 or float64 array (read-only or an
+    ``np.memmap`` included) is used as it is, never copied, and the weights take its dtype.
+    Other input is converted once per call into a C-contiguous copy, because the kernels walk
+    X row by row: float32 in either byte order becomes native float32; float64 in another
+    layout (Fortran order, a strided slice, big-endian) and every other numeric dtype (int,
+    bool, float16, long double) become float64, scikit-learn's rule, so the model is the one of
+    ``X.astype(np.float64)``; a pandas DataFrame is read through ``np.asarray`` by the same
+    rule. Strings, bytes, dates, complex numbers and structured arrays are refused.
+    ``early_stopping`` copies its held-out rows each epoch to score them.
 
     Parameters
     ----------
@@ -191,7 +202,9 @@ class TwoLayerNet(SGDClassifierBase):
 
     def _validation_scores(self, X, codes, rows, weights, params, session):
         W1t, b1, W2, b2 = params
-        z2 = self._forward(X[rows], W1t.T, b1, W2, b2)
+        held_out = X[rows]
+        z2 = self._forward(held_out, W1t.T, b1, W2, b2)
+        self._check_finite_scores(held_out, z2)
         predicted = (z2[:, 0] > 0).astype(np.intp) if z2.shape[1] == 1 else z2.argmax(axis=1)
         return np.array([np.mean(predicted == codes[rows])])
 
@@ -213,10 +226,19 @@ class TwoLayerNet(SGDClassifierBase):
         ):
             if given is None:
                 continue
+            if not isinstance(given, list | tuple):
+                raise TypeError(
+                    f"{name} must be a list of two arrays (one per layer), got "
+                    f"{type(given).__name__}"
+                )
             if len(given) != 2:
                 raise ValueError(f"{name} must be a list of two arrays, got {len(given)}")
             for layer, (value, default) in enumerate(zip(given, target, strict=True)):
-                value = np.array(value, dtype=np.float64)  # a copy: never train the caller's
+                # a copy: never train the caller's
+                value = as_float_array(
+                    value, f"{name}[{layer}]", np.float64, copy=True,
+                    estimator_name=type(self).__name__,
+                )  # fmt: skip
                 if value.shape != default.shape:
                     raise ValueError(
                         f"{name}[{layer}] has shape {value.shape}; expected {default.shape}"

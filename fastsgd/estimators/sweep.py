@@ -69,6 +69,13 @@ class LogisticRegressionSweep(LogisticRegression):
         How the validation split ranks the settings (lower log-loss or higher accuracy).
     The other parameters are LogisticRegression's.
 
+    Input and copies: dense X only (a sparse matrix raises a TypeError), converted by
+    LogisticRegression's rules: a C-contiguous float32 or float64 array (read-only or an
+    ``np.memmap`` included) is never copied; other layouts and dtypes are copied once per fit
+    into a C-contiguous float32 (from float32) or float64 (from anything else) array. The
+    validation rows are always copied once, to score the settings (``validation_fraction``
+    of X). Nothing ever writes to X or y.
+
     Attributes
     ----------
     eta0_ : float
@@ -144,7 +151,17 @@ class LogisticRegressionSweep(LogisticRegression):
         try:
             self._validate_params()
             rates = self._rates()
+            if y is None:  # scikit-learn's words, before the split reads y
+                raise ValueError(
+                    "This LogisticRegressionSweep estimator requires y to be passed, but the "
+                    "target y is None."
+                )
             labels = column_or_1d(np.asarray(y), warn=False)
+            if labels.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s): y is empty; LogisticRegressionSweep needs "
+                    "samples of at least 2 classes."
+                )
             train, validation = stratified_split(
                 labels, self.validation_fraction, self.random_state
             )
@@ -180,8 +197,13 @@ class LogisticRegressionSweep(LogisticRegression):
         return X_validation
 
     def _rates(self):
-        rates = np.asarray(self.eta0s, dtype=np.float64).reshape(-1)
-        if rates.size == 0 or not np.all(np.isfinite(rates)) or np.any(rates <= 0):
+        try:
+            values = np.asarray(self.eta0s)
+            # numbers only: numpy would parse strings and drop imaginary parts without a word
+            rates = values.astype(np.float64).reshape(-1) if values.dtype.kind in "iufO" else None
+        except (TypeError, ValueError):
+            rates = None
+        if rates is None or rates.size == 0 or not np.all(np.isfinite(rates)) or np.any(rates <= 0):
             raise ValueError(
                 f"eta0s must be a non-empty sequence of positive learning rates; got "
                 f"{self.eta0s!r}."
