@@ -177,7 +177,7 @@ def encode_labels(y, classes=None):
     """Return ``(classes, codes)``: the sorted distinct labels and y as integer indices into them.
 
     With ``classes`` given (partial_fit), every label must be one of them. Integer labels that
-    already are 0..C-1 are returned as they are (the kernels only read them).
+    already are 0..C-1 are used as the codes (int64 labels without a copy).
     """
     if classes is None and y.dtype.kind == "f" and y.size:
         # Whole-number float labels (svmlight files give +-1.0) take the integer path below:
@@ -197,7 +197,9 @@ def encode_labels(y, classes=None):
                 shifted = shifted - low
             present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
             if low == 0 and present.size == high + 1:
-                return present.astype(y.dtype), y
+                # codes as intp (no copy for int64 labels): every label dtype would otherwise
+                # compile its own variant of each kernel (seconds each, once)
+                return present.astype(y.dtype), y.astype(np.intp, copy=False)
             lookup = np.zeros(high - low + 1, dtype=np.intp)
             lookup[present] = np.arange(present.size)
             return (present + low).astype(y.dtype), lookup[shifted]
@@ -409,7 +411,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     f"warm_start needs the same classes as before: got {classes.tolist()!r}, "
                     f"fitted on {self.classes_.tolist()!r}."
                 )
-            params = [p.astype(X.dtype, copy=True) for p in self._get_params_arrays()]
+            params = self._copied_params(X.dtype)
             # fit with warm_start: the shapes the current hyperparameters and X call for (a
             # throwaway draw). partial_fit needs no such check: validate_data already compared
             # the features, and the kernels take their sizes from the arrays themselves.
@@ -602,6 +604,11 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _finish_session(self, session, params):
         """Bring ``params`` to their final form at the end of a call."""
+
+    def _copied_params(self, dtype):
+        """Copies of the fitted parameters to train on from X of this dtype (warm start and
+        partial_fit)."""
+        return [p.astype(dtype, copy=True) for p in self._get_params_arrays()]
 
     def _finished_params(self, session, params):
         """Copies of ``params`` in their final form, leaving the session as it is (what an

@@ -188,22 +188,22 @@ def finish_visit(
     settings, eta, update, t, wscale, average_a, average_b, intercept, average_intercept, l1_total
 ):
     """Model m's visit after its weight step is known: the intercept, the averaging
-    coefficients (Bottou's lazy average) and the L1 total. Returns (average_step, average_a,
+    coefficients (Bottou's lazy average) and the L1 total. Returns (average_weight, average_a,
     average_b, intercept, average_intercept, l1_total, t + 1), where the averaged weights move
-    by average_step * x."""
+    by average_weight times the change of the stored weights."""
     if settings.fit_intercept and update != 0.0:
         intercept += update
-    average_step = 0.0
+    average_weight = 0.0
     if settings.average_start > 0 and settings.average_start <= t:
         seen = t - settings.average_start + 1.0
-        average_step = average_a * (-update / wscale)
+        average_weight = -average_a
         if seen > 1.0:
             average_b /= 1.0 - 1.0 / seen
         average_a += (1.0 / seen) * average_b * wscale
         average_intercept += (intercept - average_intercept) / seen
     if settings.l1_strength > 0.0:
         l1_total += settings.l1_strength * eta
-    return average_step, average_a, average_b, intercept, average_intercept, l1_total, t + 1.0
+    return average_weight, average_a, average_b, intercept, average_intercept, l1_total, t + 1.0
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
@@ -284,7 +284,7 @@ def single_model_visits(
             fold_scales(state, 0, averaging)
             wscale, average_a, average_b = 1.0, 0.0, 1.0
         step = cast_like(update / wscale, coef)
-        average_step, average_a, average_b, intercept, average_intercept, l1_total, t = (
+        average_weight, average_a, average_b, intercept, average_intercept, l1_total, t = (
             finish_visit(
                 settings, eta, update, t, wscale, average_a, average_b, intercept,
                 average_intercept, l1_total,
@@ -292,7 +292,7 @@ def single_model_visits(
         )  # fmt: skip
         if per_weight:
             dot, squares, absolutes = update_entries(
-                data, indices, indptr, row, next_row, coef, 0, step, average_coef, average_step,
+                data, indices, indptr, row, next_row, coef, 0, step, average_coef, average_weight,
                 l1_applied, l1_total, wscale, averaging, l1, zero,
             )  # fmt: skip
             if settings.track_norms and update != 0.0:
@@ -333,7 +333,7 @@ def model_block_visits(
     wscale = state.wscale
     steps = np.zeros(n_models, dtype=coef.dtype)
     updates = np.zeros(n_models)
-    average_steps = np.zeros(n_models)
+    average_weights = np.zeros(n_models)
     margins = np.zeros(n_models)
     dots = np.zeros(n_models)
 
@@ -354,7 +354,7 @@ def model_block_visits(
         for m in range(n_models):
             steps[m] = 0.0
             updates[m] = 0.0
-            average_steps[m] = 0.0
+            average_weights[m] = 0.0
             if rates[m] == 0.0:
                 continue
             eta, update, hinge, tail, penalty, wscale[m], state.sq_norm[m], state.l1_norm[m] = (
@@ -373,7 +373,7 @@ def model_block_visits(
             updates[m] = update
             steps[m] = cast_like(update / wscale[m], coef)
             (
-                average_steps[m], state.average_a[m], state.average_b[m], state.intercept[m],
+                average_weights[m], state.average_a[m], state.average_b[m], state.intercept[m],
                 state.average_intercept[m], state.l1_total[m], state.t[m],
             ) = finish_visit(
                 settings, eta, update, state.t[m], wscale[m], state.average_a[m],
@@ -387,7 +387,7 @@ def model_block_visits(
                     continue
                 dot, squares, absolutes = update_entries(
                     data, indices, indptr, row, next_row, coef, m, steps[m],
-                    average_coef, average_steps[m], l1_applied, state.l1_total[m],
+                    average_coef, average_weights[m], l1_applied, state.l1_total[m],
                     wscale[m], averaging, l1, zero,
                 )  # fmt: skip
                 dots[m] = dot
