@@ -3,6 +3,8 @@
 - ``fastsgd.LogisticRegression``, ``fastsgd.LogisticRegressionSweep`` and
   ``fastsgd.TwoLayerNet``: the estimators.
 - ``fastsgd.parallel``: parameter-averaging and Hogwild variants of the kernels.
+- ``fastsgd.dask`` (optional, ``fastsgd[dask]``; never imported by the rest): training on Dask
+  arrays across the workers of a cluster.
 - ``model.save(path)`` / ``fastsgd.load(path)``: model files of arrays and JSON, no pickle.
 - ``fastsgd.kernels``: the compiled epoch kernels, callable from other ``@njit`` code.
 - ``fastsgd.reference``: the same algorithms as plain NumPy loops (baseline and test oracle).

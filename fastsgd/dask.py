@@ -1,0 +1,741 @@
+"""Training on Dask arrays and dataframes, across the workers of a cluster (``fastsgd[dask]``).
+
+An optional layer: nothing in the core imports it. It trains ``LogisticRegression`` and
+``TwoLayerNet`` on data chunked along rows, and returns the same estimator, fitted::
+
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    import fastsgd.dask
+    from fastsgd import LogisticRegression
+
+    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
+    X = da.random.random((1_000_000, 50), chunks=(250_000, 50))
+    y = (X[:, 0] > 0.5).astype(int)
+    model = fastsgd.dask.fit(LogisticRegression(max_iter=5, tol=None, random_state=0), X, y)
+    labels = fastsgd.dask.predict(model, X)  # a dask array, block by block (map_blocks)
+
+Two modes, one epoch at a time (``max_iter``, ``tol`` and ``n_iter_no_change`` as in a local fit):
+
+- ``mode="average"``: iterative parameter mixing, ``parallel='average'`` across machines. Every
+  block runs the estimator's compiled epoch on its own rows, on the worker that holds it, all
+  blocks starting from the current weights; the driver then sets the weights to the blocks'
+  results averaged with weights ``n_b / n`` (their sample counts) and sends them out for the next
+  epoch. With the blocks as the shards this is what ``n_jobs=<blocks>, parallel='average'``
+  computes on one machine: for equal blocks and ``shuffle=False``, the same weights (bit for bit
+  when the number of blocks is a power of two, else to rounding).
+- ``mode="sequential"``: every epoch visits the blocks one after another, in order, each
+  continuing from the weights the previous block left (``partial_fit`` block by block, dask-ml's
+  ``Incremental`` semantics): exact sequential SGD, one worker busy at a time. With
+  ``shuffle=False`` it is a local fit on the concatenated data.
+
+Only the weights move. X, y and ``sample_weight`` are persisted, then validated and label-encoded
+where each block lives (once per call); each epoch sends the weights to the blocks and brings back
+the blocks' weights and losses, a few kilobytes.
+
+Shuffling: rows never move between blocks, and the blocks are visited in their order. With
+``shuffle=True`` each block visits its own rows in a fresh order each epoch, the permutation of
+``np.random.default_rng([seed, epoch, block])`` (epoch counted from 0 in each call), where
+``seed = check_random_state(random_state).randint(2**31 - 1)`` is drawn after the initial weights
+(TwoLayerNet draws those from the same generator, as in a local fit). The same random_state,
+blocks and mode give the same bits on any cluster, scheduler or number of workers.
+
+The estimator's settings carry over, with the rules of a local fit: the penalties, schedules and
+averaging of LogisticRegression, ``class_weight`` (``'balanced'`` from the counts over all
+blocks), ``sample_weight``, sparse (CSR) blocks for LogisticRegression, ``batch_size``,
+``warm_start``, ``verbose`` (the same tqdm bar over samples), ``loss_curve_`` (each epoch's
+sample-count-weighted mean of the blocks' progressive losses). Each block's share of an epoch is
+one training session, as one ``partial_fit`` call is: the schedule's sample counter ``t`` starts
+at the model's ``t_`` (average: every block; sequential: plus the samples of the blocks before
+it), and LogisticRegression's session state (the L2 scale, the L1 penalty bookkeeping) restarts
+there. A mini-batch never spans two blocks. ``early_stopping`` and ``n_jobs`` other than None
+or 1 raise a ValueError.
+
+Faults: each task is a pure function of what it is sent (the weights, its block, its seed) and
+never writes to its inputs, so a task run twice, on any worker, gives the same bits. When a worker
+dies, distributed runs its tasks again elsewhere and recomputes the blocks it held from their
+graph: the epoch ends with the weights it would have had. When that is impossible (a task's
+workers died more than ``distributed.scheduler.allowed-failures`` times, data that cannot be
+recomputed), ``fit`` raises ``DaskTrainingError`` naming the epoch, and the estimator keeps the
+state it had before the call.
+
+Schedulers: a ``distributed.Client`` (the one given, else the default client when it is dask's
+current scheduler) or dask's local schedulers (threads, processes, synchronous). The kernels
+release the GIL, so the threaded scheduler trains blocks in parallel; the processes scheduler
+copies every block into a worker process each epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+import warnings
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import dask
+import dask.array as da
+import numpy as np
+import scipy.sparse as sp
+from dask.base import get_scheduler, is_dask_collection
+from dask.sizeof import sizeof
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+from fastsgd.estimators._base import encode_labels
+
+try:
+    from distributed import as_completed, default_client
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+except ImportError:  # dask alone: the local schedulers still work
+    default_client = None
+    CLUSTER_ERRORS: tuple[type[Exception], ...] = (CancelledError,)
+else:
+    CLUSTER_ERRORS = (KilledWorker, CommClosedError, CancelledError)
+
+MODES = ("average", "sequential")
+SEED_RANGE = 2**31 - 1
+
+__all__ = [
+    "DaskTrainingError",
+    "decision_function",
+    "fit",
+    "predict",
+    "predict_log_proba",
+    "predict_proba",
+]
+
+
+class DaskTrainingError(RuntimeError):
+    """The cluster could not finish a step of the fit (workers died, data was lost).
+
+    The estimator keeps the state it had before the call; the cause is chained (``__cause__``).
+    """
+
+
+# -- the public API -----------------------------------------------------------------------------
+
+
+def fit(
+    estimator: LogisticRegression | TwoLayerNet,
+    X: Any,
+    y: Any,
+    *,
+    mode: Literal["average", "sequential"] = "average",
+    client: Any = None,
+    classes: Any = None,
+    sample_weight: Any = None,
+) -> LogisticRegression | TwoLayerNet:
+    """Train ``estimator`` on dask data and return it, fitted (the same object).
+
+    Parameters
+    ----------
+    estimator : LogisticRegression or TwoLayerNet
+        Its parameters set the training, as in ``estimator.fit``; ``warm_start`` continues from
+        its current weights.
+    X : dask Array of shape (n_samples, n_features), or dask DataFrame
+        Chunked along rows (an array chunked along columns too is rechunked to one column chunk
+        first, which moves it once). Dataframe partitions reach the estimator as pandas frames,
+        so ``feature_names_in_`` is set as in a local fit.
+    y : dask Array or Series of shape (n_samples,)
+        In the same row blocks as X (a dask array with other chunks is rechunked to X's).
+    mode : {'average', 'sequential'}, default='average'
+        Parameter averaging across the blocks each epoch, or the blocks one after another.
+    client : distributed.Client, optional
+        Default: the default client when it is dask's current scheduler, else dask's local
+        scheduler.
+    classes : array-like, optional
+        Every label; by default the labels found in y (from the pass that validates y anyway).
+    sample_weight : dask Array or Series of shape (n_samples,), optional
+        In the same row blocks as X. The average still weighs the blocks by their sample counts.
+
+    Returns
+    -------
+    estimator
+        The estimator passed, fitted: ``coef_`` (or ``coefs_``), ``classes_``, ``n_iter_``,
+        ``t_``, ``loss_curve_``, ``n_features_in_`` as after a local fit.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
+    _check_supported(estimator)
+    training = _Training(estimator, mode, _Runner(_resolve_client(client)))
+    try:
+        return training.run(X, y, sample_weight, classes)
+    except CLUSTER_ERRORS as error:
+        training.runner.cancel()
+        raise DaskTrainingError(
+            f"{type(estimator).__name__} could not finish {training.step} on the cluster: "
+            f"{type(error).__name__}: {error}. The estimator keeps the state it had before "
+            "this call."
+        ) from error
+
+
+def predict(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
+    """``estimator.predict`` on each row block of X: a lazy dask array of labels."""
+    return _map_rows(estimator, X, "predict")
+
+
+def predict_proba(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
+    """``estimator.predict_proba`` on each row block of X: lazy, (n_samples, n_classes)."""
+    return _map_rows(estimator, X, "predict_proba")
+
+
+def predict_log_proba(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
+    """``estimator.predict_log_proba`` on each row block of X (lazy)."""
+    return _map_rows(estimator, X, "predict_log_proba")
+
+
+def decision_function(estimator: LogisticRegression, X: Any) -> da.Array:
+    """``estimator.decision_function`` on each row block of X (lazy)."""
+    return _map_rows(estimator, X, "decision_function")
+
+
+# -- checks and data layout ---------------------------------------------------------------------
+
+
+def _check_supported(estimator):
+    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(
+        estimator, LogisticRegression | TwoLayerNet
+    ):
+        raise TypeError(
+            "fastsgd.dask trains LogisticRegression and TwoLayerNet; got "
+            f"{type(estimator).__name__}."
+        )
+    estimator._validate_params()
+    if getattr(estimator, "early_stopping", False):
+        raise ValueError(
+            "early_stopping is not supported on dask data: its validation split would span the "
+            "blocks. Hold out a validation set yourself and stop on tol or max_iter."
+        )
+    if estimator.n_jobs not in (None, 1):
+        raise ValueError(
+            f"n_jobs={estimator.n_jobs!r} is not supported on dask data, where the blocks are the "
+            "parallelism: use n_jobs=None, and more blocks or workers."
+        )
+
+
+def _resolve_client(client):
+    """The distributed client to use, or None for dask's local scheduler."""
+    if client is not None or default_client is None:
+        return client
+    try:
+        current = default_client()
+    except ValueError:  # no client
+        return None
+    # dask.config.set(scheduler="threads") and the like take precedence over the default client
+    return current if get_scheduler() == current.get else None
+
+
+def _is_dataframe(value):
+    return (
+        is_dask_collection(value) and not isinstance(value, da.Array) and hasattr(value, "columns")
+    )
+
+
+def _row_blocks(X, y, sample_weight):
+    """X, y and sample_weight as dask collections in the same row blocks."""
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.")
+        if len(X.chunks[1]) > 1:  # a block must hold whole rows
+            X = X.rechunk({1: -1})
+    elif not _is_dataframe(X):
+        raise TypeError(
+            f"X must be a dask Array or DataFrame; got {type(X).__name__}. For data in memory, "
+            "call estimator.fit."
+        )
+    y = _rows_like(y, X, "y")
+    if sample_weight is not None:
+        sample_weight = _rows_like(sample_weight, X, "sample_weight")
+    return X, y, sample_weight
+
+
+def _rows_like(value, X, name):
+    if not is_dask_collection(value):
+        raise TypeError(f"{name} must be a dask Array or Series; got {type(value).__name__}.")
+    known = isinstance(X, da.Array) and not np.isnan(X.shape[0])
+    if isinstance(value, da.Array) and known and value.ndim >= 1:
+        if not np.isnan(value.shape[0]) and value.chunks[0] != X.chunks[0]:
+            value = value.rechunk({0: X.chunks[0]})
+    return value
+
+
+def _blocks_of(collection):
+    """One Delayed per row block, in row order."""
+    blocks = collection.to_delayed()
+    if isinstance(blocks, np.ndarray):  # a dask array: (row blocks, column blocks)
+        return list(blocks.reshape(blocks.shape[0], -1)[:, 0])
+    return list(blocks)
+
+
+# -- what runs on the workers -------------------------------------------------------------------
+
+
+@dataclass
+class _BlockInfo:
+    """What the driver learns about a block: a few numbers, whatever the block's size."""
+
+    n_samples: int
+    n_features: int
+    dtype: str
+    feature_names: Any
+    labels: np.ndarray
+    counts: np.ndarray
+
+
+@dataclass
+class _Block:
+    """What a block of X needs to be trained on, beside the block itself; it lives on the worker
+    that made it. ``X`` is None when the block is already in the kernels' layout (C-contiguous
+    float32 or float64, aligned): the tasks then read the persisted block, which is not copied
+    and not counted twice in the worker's memory."""
+
+    X: Any
+    y: Any
+    weights: np.ndarray | None
+    codes: np.ndarray | None = None
+
+
+@sizeof.register(_Block)
+def _sizeof_block(block):
+    # What the block holds, for the worker's memory accounting and the scheduler's choice of
+    # worker (by default any object counts as 48 bytes).
+    return sum(sizeof(part) for part in (block.X, block.y, block.weights, block.codes))
+
+
+def _validate_block(settings, X, y, sample_weight):
+    """Validate and convert a block as a local fit does: (block, info), or None if empty."""
+    if X.shape[0] == 0:  # an empty partition (after a filter, say) takes no part
+        return None
+    estimator = copy.deepcopy(settings)  # validation sets attributes; threads share ``settings``
+    original = X
+    X, y = estimator._validate_training_data(X, y, reset=True)
+    labels, codes = encode_labels(y)
+    if "class_weight" in estimator.get_params():
+        estimator.set_params(class_weight=None)  # the real weights need every block's labels
+    weights = _aligned(estimator._training_weights(X, y, labels, sample_weight, False))
+    info = _BlockInfo(
+        X.shape[0], X.shape[1], X.dtype.str, getattr(estimator, "feature_names_in_", None),
+        labels, np.bincount(codes, minlength=labels.size),
+    )  # fmt: skip
+    if sp.issparse(X) and not all(a.flags.aligned for a in (X.data, X.indices, X.indptr)):
+        X = X.__class__((_aligned(X.data), _aligned(X.indices), _aligned(X.indptr)), X.shape)
+    X = _aligned(X)
+    return _Block(None if X is original else X, y, weights), info
+
+
+def _info_of(validated):
+    return None if validated is None else validated[1]
+
+
+def _encode_block(validated, classes):
+    block = validated[0]
+    return _Block(block.X, None, block.weights, _aligned(encode_labels(block.y, classes)[1]))
+
+
+def _aligned(array):
+    """``array``, copied if it is not aligned to its item size.
+
+    Arrays deserialized from the network can start at any byte (distributed packs small frames
+    together): numba compiles another variant of every kernel for unaligned arrays, tens of
+    seconds per worker, and they may vectorize worse. A copy is aligned."""
+    if isinstance(array, np.ndarray) and not array.flags.aligned:
+        return array.copy()
+    return array
+
+
+def _train_block(settings, X, block, seed, before):
+    """One block's share of an epoch, continuing ``before`` = (params, t, rates, loss sums,
+    objective sums, samples): the weights it starts from, and the sums of the blocks before it.
+    ``X`` is the persisted block of X, ``block`` what ``_encode_block`` made of it.
+
+    Pure: it never writes to its inputs, so a rerun on any worker gives the same bits.
+    """
+    params, t, rates, loss_sum, objective_sum, seen = before
+    estimator = copy.copy(settings)  # sessions may set attributes; threads share ``settings``
+    params = [p.copy() for p in params]  # copies: aligned, and the weights sent stay as they are
+    rates = rates.copy()
+    X = X if block.X is None else block.X
+    n = X.shape[0]
+    order = np.arange(n, dtype=np.int64)
+    if seed is not None:
+        np.random.default_rng(seed).shuffle(order)
+    session = estimator._start_session(X, params, settings.classes_.size, t, block.weights, 1)
+    losses, objectives = estimator._run_kernel(X, block.codes, order, params, rates, 1, session)
+    estimator._finish_session(session, params)
+    return params, t + n, rates, loss_sum + losses * n, objective_sum + objectives * n, seen + n
+
+
+def _finite_block(settings, X, block):
+    X = X if block.X is None else block.X
+    assert_all_finite(X, input_name="X", estimator_name=type(settings).__name__)
+
+
+def _apply(block, estimator, method):
+    return getattr(estimator, method)(block)
+
+
+# -- running tasks on a client or a local scheduler ---------------------------------------------
+
+
+class _Runner:
+    """Persist and compute on a distributed client, or on dask's local scheduler."""
+
+    def __init__(self, client):
+        self.client = client
+        self.pending = []
+
+    def persist(self, collections):
+        if self.client is not None:
+            return self.client.persist(collections)
+        return list(dask.persist(*collections))
+
+    def compute(self, tasks, done=None):
+        """The results of ``tasks``, in order; ``done(index, result)`` as each one arrives."""
+        if self.client is None:
+            results = list(dask.compute(*tasks))
+            for index, result in enumerate(results):
+                if done is not None:
+                    done(index, result)
+            return results
+        futures = self.pending = self.client.compute(tasks)
+        index = {future.key: i for i, future in enumerate(futures)}
+        results = [None] * len(futures)
+        try:
+            for future in as_completed(futures):
+                i = index[future.key]
+                results[i] = future.result()
+                if done is not None:
+                    done(i, results[i])
+        except BaseException:  # a task's error, or an interrupt: stop the rest of the step
+            self.cancel()
+            raise
+        self.pending = []
+        return results
+
+    def cancel(self):
+        if self.client is not None and self.pending:
+            self.client.cancel(self.pending)
+        self.pending = []
+
+
+# -- the driver ---------------------------------------------------------------------------------
+
+
+class _Training:
+    """One fit: the local fit's epoch loop, with each epoch's kernel calls sent to the blocks."""
+
+    def __init__(self, estimator, mode, runner):
+        self.estimator = estimator
+        self.mode = mode
+        self.runner = runner
+        self.token = uuid.uuid4().hex[:12]  # task keys unique to this call
+        self.step = "the preparation of the blocks"
+
+    def task(self, function, name, *arguments):
+        return dask.delayed(function, pure=True)(
+            *arguments, dask_key_name=f"fastsgd-{name}-{self.token}"
+        )
+
+    def literal(self, value, name):
+        """A value that many tasks read, sent once rather than inside each task."""
+        return dask.delayed(value, traverse=False, name=f"fastsgd-{name}-{self.token}")
+
+    def run(self, X, y, sample_weight, classes):
+        X, y, sample_weight = _row_blocks(X, y, sample_weight)
+        persisted = self.runner.persist([X, y] + ([sample_weight] * (sample_weight is not None)))
+        X_blocks, y_blocks = _blocks_of(persisted[0]), _blocks_of(persisted[1])
+        weight_blocks = [None] * len(X_blocks)
+        if sample_weight is not None:
+            weight_blocks = _blocks_of(persisted[2])
+        if len({len(X_blocks), len(y_blocks), len(weight_blocks)}) != 1:
+            raise ValueError(
+                f"X, y and sample_weight must come in the same row blocks; got {len(X_blocks)}, "
+                f"{len(y_blocks)} and {len(weight_blocks)} blocks."
+            )
+
+        # Validation, once per call, where each block lives; the driver gets a few numbers.
+        settings = self.literal(_settings(self.estimator), "settings")
+        parts = zip(X_blocks, y_blocks, weight_blocks, strict=True)
+        validated = self.runner.persist(
+            [
+                self.task(_validate_block, f"validate-{b}", settings, X, y, weights)
+                for b, (X, y, weights) in enumerate(parts)
+            ]
+        )
+        infos = self.runner.compute(
+            [self.task(_info_of, f"info-{b}", block) for b, block in enumerate(validated)]
+        )
+        kept = [b for b, info in enumerate(infos) if info is not None]
+        if not kept:
+            raise ValueError("X has no rows: a classifier needs samples of at least 2 classes.")
+        infos = [infos[b] for b in kept]
+        n_features, dtype, names = _agree(infos)
+        classes, counts = _classes(infos, classes)
+        encoded = self.runner.persist(
+            [self.task(_encode_block, f"encode-{b}", validated[b], classes) for b in kept]
+        )
+        del validated  # the encoded blocks hold what the kernels read beside X
+        blocks = [(X_blocks[b], block) for b, block in zip(kept, encoded, strict=True)]
+        sizes = np.array([info.n_samples for info in infos])
+        return self.epochs(blocks, sizes, classes, counts, n_features, np.dtype(dtype), names)
+
+    def epochs(self, blocks, sizes, classes, counts, n_features, dtype, names):
+        estimator = self.estimator
+        n_samples = int(sizes.sum())
+        settings = _settings(estimator, classes, counts, n_features, dtype)
+        settings_literal = self.literal(settings, "trained-settings")
+        rng = check_random_state(estimator.random_state)
+        if estimator.warm_start and hasattr(estimator, "classes_"):
+            params, t, loss_curve = _warm_params(estimator, classes, n_features, dtype)
+        else:
+            params = estimator._init_params(n_features, classes.size, dtype, rng, {})
+            t, loss_curve = estimator._t_start, []
+        seed = int(rng.randint(SEED_RANGE))
+        rates = estimator._initial_rates(classes.size)
+        best_loss = np.full(rates.size, np.inf)
+        no_improvement = np.zeros(rates.size, dtype=np.int64)
+        n_iter, finished = 0, None
+        blocks_range = range(len(blocks))
+        try:
+            with tqdm(
+                total=estimator.max_iter * n_samples,
+                disable=not estimator.verbose,
+                desc=type(estimator).__name__,
+                unit="sample",
+                unit_scale=True,
+                leave=True,
+            ) as bar:
+                for epoch in range(estimator.max_iter):
+                    self.step = f"epoch {epoch + 1}"
+                    running = rates > 0
+                    seeds = [[seed, epoch, b] if estimator.shuffle else None for b in blocks_range]
+                    params, losses, objectives = self.one_epoch(
+                        settings_literal, blocks, seeds, (params, t, rates.copy()), bar, epoch
+                    )
+                    self.check_finite(settings_literal, blocks, params, losses, epoch)
+                    n_iter += 1
+                    t += n_samples
+                    loss_curve.append(float(losses[running].mean()))
+                    if epoch + 1 < estimator.max_iter:
+                        finished = ([p.copy() for p in params], n_iter, t, list(loss_curve))
+                    if estimator.tol is None:
+                        continue
+                    # SGDClassifier's rule per stopping unit, as in the local epoch loop: an epoch
+                    # whose mean objective fails to beat the best by tol counts; n_iter_no_change
+                    # of them in a row stop the unit, or under 'adaptive' divide its rate by 5.
+                    stalled = objectives > best_loss - estimator.tol
+                    best_loss = np.minimum(best_loss, objectives)
+                    no_improvement[running & stalled] += 1
+                    no_improvement[running & ~stalled] = 0
+                    hit = running & (no_improvement >= estimator.n_iter_no_change)
+                    if estimator.learning_rate == "adaptive":
+                        slower = hit & (rates > 1e-6)
+                        rates[slower] /= 5.0
+                        no_improvement[slower] = 0
+                        hit &= ~slower
+                    rates[hit] = 0.0
+                    if not rates.any():
+                        break
+                else:
+                    if estimator.tol is not None and estimator.max_iter > 1:
+                        warnings.warn(
+                            "Maximum number of iteration reached before convergence. Consider "
+                            "increasing max_iter to improve the fit.",
+                            ConvergenceWarning,
+                            stacklevel=4,
+                        )
+        except KeyboardInterrupt as interrupt:  # as a local fit: keep the last finished epoch
+            self.runner.cancel()
+            if finished is not None:
+                self.set_features(n_features, names)
+            estimator._keep_finished_epochs(interrupt, finished, classes, n_iter)
+            raise
+        self.set_features(n_features, names)
+        estimator._commit(classes, params, n_iter, t, loss_curve)
+        return estimator
+
+    def one_epoch(self, settings, blocks, seeds, start, bar, epoch):
+        """The weights after the epoch, and each unit's mean loss and objective in it."""
+        params, t, rates = start
+        n_units = rates.size
+        before = self.literal(
+            (params, t, rates, np.zeros(n_units), np.zeros(n_units), 0), f"weights-{epoch}"
+        )
+        if self.mode == "average":  # every block from the same weights
+            tasks = [
+                self.task(_train_block, f"train-{epoch}-{b}", settings, *block, seeds[b], before)
+                for b, block in enumerate(blocks)
+            ]
+        else:  # each block from the weights the block before it left
+            tasks = []
+            for b, block in enumerate(blocks):
+                name = f"train-{epoch}-{b}"
+                before = self.task(_train_block, name, settings, *block, seeds[b], before)
+                tasks.append(before)
+        totals = {"loss": 0.0, "seen": 0}
+
+        def done(index, result):
+            bar.update(result[5] if self.mode == "average" else result[5] - totals["seen"])
+            if self.mode == "average":
+                totals["loss"] += float(result[3].mean())
+                totals["seen"] += result[5]
+            else:  # the sums of every block so far
+                totals["loss"], totals["seen"] = float(result[3].mean()), result[5]
+            if not bar.disable:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{totals['loss'] / totals['seen']:.5f}")
+
+        results = self.runner.compute(tasks, done)
+        if self.mode == "sequential":
+            params, _, _, loss_sum, objective_sum, n_samples = results[-1]
+            return params, loss_sum / n_samples, objective_sum / n_samples
+        n_samples = sum(result[5] for result in results)
+        # sum(n_b / n * params_b) in block order. For 2, 4, 8... equal blocks each share is a
+        # power of two, exact, so this is bit for bit the mean that parallel='average' takes.
+        shares = [result[5] / n_samples for result in results]
+        params = [shares[0] * p for p in results[0][0]]
+        loss_sum, objective_sum = results[0][3].copy(), results[0][4].copy()
+        for share, result in zip(shares[1:], results[1:], strict=True):
+            for total, p in zip(params, result[0], strict=True):
+                total += share * p
+            loss_sum += result[3]
+            objective_sum += result[4]
+        return params, loss_sum / n_samples, objective_sum / n_samples
+
+    def check_finite(self, settings, blocks, params, losses, epoch):
+        """The local fit's divergence check; NaN or inf in X is diagnosed block by block."""
+        if np.isfinite(losses).all() and all(np.isfinite(p).all() for p in params):
+            return
+        checks = [
+            self.task(_finite_block, f"finite-{b}", settings, *block)
+            for b, block in enumerate(blocks)
+        ]
+        self.runner.compute(checks)
+        # X is finite: the estimator's own divergence message (it checks the X it is given)
+        self.estimator._check_finite_after_epoch(np.zeros((1, 1)), params, losses, epoch)
+
+    def set_features(self, n_features, names):
+        self.estimator.n_features_in_ = n_features
+        if names is not None:
+            self.estimator.feature_names_in_ = names
+        elif hasattr(self.estimator, "feature_names_in_"):
+            del self.estimator.feature_names_in_
+
+
+def _settings(estimator, classes=None, counts=None, n_features=None, dtype=None):
+    """The estimator the blocks train with: its parameters, and once the classes are known the
+    class weights of all the blocks, never its fitted state."""
+    settings = type(estimator)(**estimator.get_params(deep=False))
+    settings.set_params(verbose=0, warm_start=False)
+    if classes is None:
+        return settings
+    settings.classes_ = classes
+    if getattr(settings, "class_weight", None) == "balanced":
+        if not counts.all():
+            raise ValueError(
+                f"class_weight='balanced' needs samples of every class; classes "
+                f"{classes[counts == 0].tolist()!r} have none."
+            )
+        # compute_class_weight's formula, over every block's labels
+        weights = counts.sum() / (classes.size * counts.astype(np.float64))
+        settings.set_params(class_weight=dict(zip(classes.tolist(), weights.tolist(), strict=True)))
+    # The estimator keeps its class weights for the kernels; y=classes: they need no labels.
+    settings._training_weights(np.empty((0, n_features), dtype), classes, classes, None, False)
+    return settings
+
+
+def _agree(infos):
+    """n_features, dtype and feature names, which every block must share."""
+    first = infos[0]
+    for info in infos[1:]:
+        same_names = np.array_equal(
+            np.asarray(info.feature_names, dtype=object),
+            np.asarray(first.feature_names, dtype=object),
+        )
+        if info.n_features != first.n_features or info.dtype != first.dtype or not same_names:
+            raise ValueError(
+                f"The blocks of X differ: one has {first.n_features} features of "
+                f"{np.dtype(first.dtype)}, another {info.n_features} of {np.dtype(info.dtype)}, "
+                "or other column names."
+            )
+    return first.n_features, first.dtype, first.feature_names
+
+
+def _classes(infos, classes):
+    """The sorted classes, and each one's count over all blocks."""
+    labels = np.unique(np.concatenate([info.labels for info in infos]))
+    if classes is None:
+        check_classification_targets(labels)
+        classes = labels
+    else:
+        classes = np.unique(np.asarray(classes))
+        unknown = labels[~np.isin(labels, classes)]
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()!r} that are not in classes "
+                f"{classes.tolist()!r}."
+            )
+    if classes.size < 2:
+        raise ValueError(
+            "The training data contains only one class "
+            f"({classes.tolist()!r}); a classifier needs samples of at least 2 classes."
+        )
+    counts = np.zeros(classes.size, dtype=np.int64)
+    for info in infos:
+        counts[np.searchsorted(classes, info.labels)] += info.counts
+    return classes, counts
+
+
+def _warm_params(estimator, classes, n_features, dtype):
+    """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data."""
+    if not np.array_equal(classes, estimator.classes_):
+        raise ValueError(
+            f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "
+            f"{estimator.classes_.tolist()!r}."
+        )
+    params = [p.astype(dtype, copy=True) for p in estimator._get_params_arrays()]
+    wanted = estimator._init_params(n_features, classes.size, dtype, np.random.RandomState(0), {})
+    if [p.shape for p in params] != [p.shape for p in wanted]:
+        raise ValueError(
+            f"warm_start cannot continue: the fitted weights have shapes "
+            f"{[p.shape for p in params]}, but X with {n_features} features and the current "
+            f"parameters need {[p.shape for p in wanted]}. Fit without warm_start."
+        )
+    return params, estimator.t_, list(estimator.loss_curve_)
+
+
+# -- prediction ---------------------------------------------------------------------------------
+
+
+def _map_rows(estimator, X, method):
+    """``method`` of the fitted estimator on each row block: map_blocks on an array,
+    map_partitions on a dataframe (whose pandas partitions keep their column names)."""
+    check_is_fitted(estimator)
+    if _is_dataframe(X):
+        n_features = len(X.columns)
+    elif isinstance(X, da.Array) and X.ndim == 2:
+        n_features = X.shape[1]
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+    else:
+        raise TypeError(f"X must be a 2-D dask Array or a dask DataFrame; got {type(X).__name__}.")
+    # The output's dtype and number of columns, from one row of zeros (sklearn refuses none).
+    dtype = X.dtype if isinstance(X, da.Array) and X.dtype.kind == "f" else np.float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. "X does not have valid feature names"
+        sample = _apply(np.zeros((1, n_features), dtype), estimator, method)
+    meta = np.empty((0,) * sample.ndim, dtype=sample.dtype)
+    if not isinstance(X, da.Array):
+        return X.map_partitions(_apply, estimator, method, meta=meta)
+    if sample.ndim == 1:
+        return X.map_blocks(_apply, estimator, method, drop_axis=1, dtype=sample.dtype, meta=meta)
+    return X.map_blocks(
+        _apply, estimator, method, chunks=(X.chunks[0], (sample.shape[1],)),
+        dtype=sample.dtype, meta=meta,
+    )  # fmt: skip
