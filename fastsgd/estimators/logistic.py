@@ -286,7 +286,18 @@ class LogisticRegression(SGDClassifierBase):
 
     def _predict_scores(self, X):
         X = self._validate_predict_data(X)
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        if scores.dtype != np.float64 and not np.isfinite(scores).all():
+            # A float32 model's scores can overflow float32 where training did not (the kernels
+            # sum each margin in float64): those rows are scored again in float64, and the
+            # scores come back as float64. Finite float32 scores stay float32 (no copy of X).
+            bad = ~np.isfinite(scores).all(axis=1)
+            wide = scores.astype(np.float64)
+            rows = X[bad].astype(np.float64)
+            wide[bad] = np.asarray(rows @ self.coef_.T.astype(np.float64)) + self.intercept_
+            scores = wide
+        return scores
 
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self._n_outputs(n_classes)
