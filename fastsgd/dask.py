@@ -87,7 +87,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
-from fastsgd.estimators._base import encode_labels
+from fastsgd.estimators._base import apply_stopping_rule, encode_labels
 
 try:
     from distributed import as_completed, default_client
@@ -532,15 +532,10 @@ class _Training:
                     # of them in a row stop the unit, or under 'adaptive' divide its rate by 5.
                     stalled = objectives > best_loss - estimator.tol
                     best_loss = np.minimum(best_loss, objectives)
-                    no_improvement[running & stalled] += 1
-                    no_improvement[running & ~stalled] = 0
-                    hit = running & (no_improvement >= estimator.n_iter_no_change)
-                    if estimator.learning_rate == "adaptive":
-                        slower = hit & (rates > 1e-6)
-                        rates[slower] /= 5.0
-                        no_improvement[slower] = 0
-                        hit &= ~slower
-                    rates[hit] = 0.0
+                    apply_stopping_rule(
+                        stalled, running, no_improvement, rates, estimator.n_iter_no_change,
+                        estimator.learning_rate == "adaptive",
+                    )  # fmt: skip
                     if not rates.any():
                         break
                 else:

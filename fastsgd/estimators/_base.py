@@ -218,6 +218,22 @@ def encode_labels(y, classes=None):
     return classes, codes
 
 
+def apply_stopping_rule(stalled, running, no_improvement, rates, n_iter_no_change, adaptive):
+    """SGDClassifier's rule, per stopping unit, after an epoch: a running unit whose epoch
+    ``stalled`` (did not improve by tol) counts one more, any other restarts at 0;
+    n_iter_no_change in a row stop the unit (its rate becomes 0), or under 'adaptive' divide its
+    rate by 5 while the rate is above 1e-6. Updates no_improvement and rates in place."""
+    no_improvement[running & stalled] += 1
+    no_improvement[running & ~stalled] = 0
+    hit = running & (no_improvement >= n_iter_no_change)
+    if adaptive:
+        slower = hit & (rates > 1e-6)
+        rates[slower] /= 5.0
+        no_improvement[slower] = 0
+        hit &= ~slower
+    rates[hit] = 0.0
+
+
 class TrainingInterruptedWarning(UserWarning):
     """Training stopped at a KeyboardInterrupt; the message says which weights were kept."""
 
@@ -510,15 +526,10 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     else:
                         stalled = objectives > best_loss - self.tol
                         best_loss = np.minimum(best_loss, objectives)
-                    no_improvement[running & stalled] += 1
-                    no_improvement[running & ~stalled] = 0
-                    hit = running & (no_improvement >= self.n_iter_no_change)
-                    if self.learning_rate == "adaptive":
-                        slower = hit & (rates > 1e-6)
-                        rates[slower] /= 5.0
-                        no_improvement[slower] = 0
-                        hit &= ~slower
-                    rates[hit] = 0.0
+                    apply_stopping_rule(
+                        stalled, running, no_improvement, rates, self.n_iter_no_change,
+                        self.learning_rate == "adaptive",
+                    )  # fmt: skip
                     if not rates.any():
                         break
                 else:
