@@ -402,10 +402,13 @@ class LogisticRegression(SGDClassifierBase):
             return None
         refuse_non_numeric(sample_weight, "sample_weight", type(self).__name__)
         try:
-            return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         except (TypeError, ValueError) as error:
             explain_unreadable(sample_weight, "sample_weight", error)
             raise
+        if not np.any(weights):  # scikit-learn >= 1.7 says this itself, 1.6 trains nothing
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return weights
 
     def _class_weight_matrix(self, positive_class):
         """(K, 2): the step factor of model m for label 0 and for label 1."""
