@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from fastsgd.parallel import STRATEGIES, parallel_region, resolve_n_jobs
@@ -106,7 +106,8 @@ def as_float_array(value, name, dtype, *, copy, estimator_name):
         raise ValueError(f"{name} cannot be read as an array of numbers: {error}") from error
     refuse_non_numeric(array, name, estimator_name)
     try:
-        return np.array(array, dtype=dtype, copy=True if copy else None)
+        # np.array(copy=None) needs NumPy 2; asarray copies only when it must
+        return np.array(array, dtype=dtype, copy=True) if copy else np.asarray(array, dtype)
     except (TypeError, ValueError) as error:
         raise type(error)(f"{name} cannot be read as an array of numbers: {error}") from error
 
@@ -682,6 +683,14 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         else:
             indices = scores.argmax(axis=1)
         return self.classes_[indices]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of predict(X) against y (scikit-learn's ClassifierMixin.score)."""
+        if sample_weight is not None:
+            # NaN or inf weights are refused on every supported scikit-learn (1.6's
+            # accuracy_score took them)
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict_log_proba(self, X):
         """Log of predict_proba."""
