@@ -80,14 +80,17 @@ import numpy as np
 import scipy.sparse as sp
 from dask.base import get_scheduler, is_dask_collection
 from dask.sizeof import sizeof
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
-from fastsgd.estimators._base import apply_stopping_rule, encode_labels
+from fastsgd.estimators._base import (
+    apply_stopping_rule,
+    encode_labels,
+    warn_max_iter_reached,
+)
 
 try:
     from distributed import as_completed, default_client
@@ -540,12 +543,7 @@ class _Training:
                         break
                 else:
                     if estimator.tol is not None and estimator.max_iter > 1:
-                        warnings.warn(
-                            "Maximum number of iteration reached before convergence. Consider "
-                            "increasing max_iter to improve the fit.",
-                            ConvergenceWarning,
-                            stacklevel=4,
-                        )
+                        warn_max_iter_reached()
         except KeyboardInterrupt as interrupt:  # as a local fit: keep the last finished epoch
             self.runner.cancel()
             if finished is not None:

@@ -235,6 +235,16 @@ def apply_stopping_rule(stalled, running, no_improvement, rates, n_iter_no_chang
     rates[hit] = 0.0
 
 
+def warn_max_iter_reached():
+    """SGDClassifier's ConvergenceWarning, pointing at the caller's fit call."""
+    warnings.warn(
+        "Maximum number of iteration reached before convergence. Consider increasing max_iter "
+        "to improve the fit.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+
+
 class TrainingInterruptedWarning(UserWarning):
     """Training stopped at a KeyboardInterrupt; the message says which weights were kept."""
 
@@ -535,12 +545,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                         break
                 else:
                     if not incremental and self.tol is not None and max_iter > 1:
-                        warnings.warn(
-                            "Maximum number of iteration reached before convergence. Consider "
-                            "increasing max_iter to improve the fit.",
-                            ConvergenceWarning,
-                            stacklevel=4,
-                        )
+                        warn_max_iter_reached()
 
             self._finish_session(session, params)
             self._commit(classes, params, n_iter, t, loss_curve)
