@@ -1,7 +1,8 @@
 """fastsgd: Numba-compiled per-sample SGD with scikit-learn estimators.
 
-- ``fastsgd.LogisticRegression``, ``fastsgd.LogisticRegressionSweep`` and
-  ``fastsgd.TwoLayerNet``: the estimators.
+- ``fastsgd.SGDClassifier`` and ``fastsgd.SGDRegressor``: scikit-learn's linear SGD estimators,
+  every loss, compiled; ``fastsgd.LogisticRegression`` (the handout's model, SGDClassifier with the
+  log-loss and a constant rate), ``fastsgd.LogisticRegressionSweep`` and ``fastsgd.TwoLayerNet``.
 - ``fastsgd.parallel``: parameter-averaging and Hogwild variants of the kernels.
 - ``fastsgd.dask`` (optional, ``fastsgd[dask]``; never imported by the rest): training on Dask
   arrays across the workers of a cluster.
@@ -13,6 +14,8 @@
 from fastsgd.estimators import (
     LogisticRegression,
     LogisticRegressionSweep,
+    SGDClassifier,
+    SGDRegressor,
     TrainingInterruptedWarning,
     TwoLayerNet,
 )
@@ -22,6 +25,8 @@ __version__ = "0.1.0"
 __all__ = [
     "LogisticRegression",
     "LogisticRegressionSweep",
+    "SGDClassifier",
+    "SGDRegressor",
     "TrainingInterruptedWarning",
     "TwoLayerNet",
     "__version__",

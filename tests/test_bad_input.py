@@ -391,7 +391,7 @@ PARTIAL_FIT_CASES = [
     Case(
         "partial_fit-balanced", ("logistic",),
         lambda est: est.set_params(class_weight="balanced").partial_fit(X, Y, classes=[0, 1]),
-        ValueError, "class_weight='balanced' is not supported by partial_fit",
+        ValueError, "class_weight 'balanced' is not supported for partial_fit",
     ),
     Case(
         "partial_fit-sweep", ("sweep",), partial((X, Y, BINARY)), AttributeError,
@@ -524,11 +524,11 @@ HYPERPARAMETER_CASES += [
     ),
     Case(
         "n_jobs=2-penalized", ("logistic-penalized",), fit(params=dict(n_jobs=2)), ValueError,
-        "n_jobs > 1 trains only dense input with the plain update",
+        "trains only dense input with the plain logistic update",
     ),
     Case(
         "n_jobs=2-csr", ("logistic",), fit(CSR, params=dict(n_jobs=2)), ValueError,
-        "n_jobs > 1 trains only dense input",
+        "trains only dense input",
     ),
     Case(
         "learning_rate=optimal", ("net",), fit(params=dict(learning_rate="optimal")), ValueError,

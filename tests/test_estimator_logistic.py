@@ -175,7 +175,10 @@ def test_warm_start_continues_and_init_is_used():
     one = LogisticRegression(max_iter=1, warm_start=True, **kwargs).fit(X, y)
     one.fit(X, y)
     np.testing.assert_allclose(one.coef_, two.coef_, rtol=1e-14)
-    assert len(one.loss_curve_) == 2
+    # as scikit-learn: a warm-started fit starts from coef_ with t_ counted from 1 again, and
+    # loss_curve_ is the new fit's
+    assert one.t_ == two.t_ - X.shape[0]
+    assert len(one.loss_curve_) == 1
     init = LogisticRegression(max_iter=1, **kwargs).fit(
         X, y, coef_init=two.coef_, intercept_init=two.intercept_
     )

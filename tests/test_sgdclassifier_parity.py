@@ -272,5 +272,5 @@ def test_optimal_needs_positive_alpha():
 
 def test_parallel_refuses_other_settings():
     X, y = make_data()
-    with pytest.raises(ValueError, match="n_jobs > 1"):
+    with pytest.raises(ValueError, match="parallel='average' trains only dense input"):
         LogisticRegression(penalty="l2", n_jobs=2).fit(X, y)

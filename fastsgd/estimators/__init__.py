@@ -1,6 +1,7 @@
 """scikit-learn estimators over the compiled kernels."""
 
 from fastsgd.estimators._base import TrainingInterruptedWarning
+from fastsgd.estimators.linear import SGDClassifier, SGDRegressor
 from fastsgd.estimators.logistic import LogisticRegression
 from fastsgd.estimators.net import TwoLayerNet
 from fastsgd.estimators.sweep import LogisticRegressionSweep
@@ -8,6 +9,8 @@ from fastsgd.estimators.sweep import LogisticRegressionSweep
 __all__ = [
     "LogisticRegression",
     "LogisticRegressionSweep",
+    "SGDClassifier",
+    "SGDRegressor",
     "TrainingInterruptedWarning",
     "TwoLayerNet",
 ]

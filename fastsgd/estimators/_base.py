@@ -254,7 +254,7 @@ def kept_an_epoch(error):
     return isinstance(error, KeyboardInterrupt) and getattr(error, "fastsgd_kept_epoch", False)
 
 
-class SGDClassifierBase(ClassifierMixin, BaseEstimator):
+class SGDBase(BaseEstimator):
     """Validation and the epoch loop; subclasses say how to make, check and train parameters.
 
     A subclass implements:
@@ -407,33 +407,21 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         self, X, y, max_iter, classes, init, incremental, recorded, sample_indices, sample_weight
     ):
         self._validate_params()
-        first_call = not (incremental and hasattr(self, "classes_"))
+        self._validate_training_settings(incremental)
+        first_call = not (incremental and self._has_fitted_state())
         X, y = self._validate_training_data(X, y, reset=first_call)
-        if first_call and incremental:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
-            classes, codes = encode_labels(y, check_partial_fit_classes(classes))
-        elif first_call:
-            classes, codes = encode_labels(y)
-        else:
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-                raise ValueError(
-                    f"classes={np.unique(classes).tolist()!r} differs from the classes "
-                    f"{self.classes_.tolist()!r} of the first call to partial_fit."
-                )
-            classes, codes = encode_labels(y, self.classes_)
-        if classes.size < 2:
-            raise ValueError(
-                "The training data contains only one class "
-                f"({classes.tolist()!r}); a classifier needs samples of at least 2 classes."
-            )
+        classes, codes = self._encode_targets(y, classes, first_call, incremental)
+        n_classes = 1 if classes is None else classes.size  # a regressor: one output
 
         rng = check_random_state(self.random_state)
         keep_params = (incremental and not first_call) or (
-            self.warm_start and hasattr(self, "classes_") and init is None
+            self.warm_start and self._has_fitted_state() and init is None
         )
         if keep_params:
-            if not incremental and not np.array_equal(classes, self.classes_):
+            if (
+                not incremental and classes is not None
+                and not np.array_equal(classes, self.classes_)
+            ):  # fmt: skip
                 raise ValueError(
                     f"warm_start needs the same classes as before: got {classes.tolist()!r}, "
                     f"fitted on {self.classes_.tolist()!r}."
@@ -445,7 +433,7 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
             wanted = params
             if not incremental:
                 wanted = self._init_params(
-                    X.shape[1], classes.size, X.dtype, np.random.RandomState(0), {}
+                    X.shape[1], n_classes, X.dtype, np.random.RandomState(0), {}
                 )
             if [p.shape for p in params] != [p.shape for p in wanted]:
                 raise ValueError(
@@ -455,10 +443,9 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     f"the current parameters need {[p.shape for p in wanted]}. Fit without "
                     "warm_start."
                 )
-            t = self.t_
-            loss_curve = list(self.loss_curve_)
+            t, loss_curve = self._continued_count(incremental)
         else:
-            params = self._init_params(X.shape[1], classes.size, X.dtype, rng, init or {})
+            params = self._init_params(X.shape[1], n_classes, X.dtype, rng, init or {})
             t = self._t_start
             loss_curve = []
 
@@ -474,17 +461,17 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         n_samples = order.size
         step = self._samples_per_step
         row_width = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
-        work = max(1, int(self._work_per_sample(row_width, classes.size)))
+        work = max(1, int(self._work_per_sample(row_width, n_classes)))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
-        n_shards, n_threads = resolve_n_jobs(self.n_jobs)
-        session = self._start_session(X, params, classes.size, t, weights, n_shards)
+        n_shards, n_threads = self._shards_and_threads()
+        session = self._start_session(X, params, n_classes, t, weights, n_shards)
         if n_shards > 1:
             # One parallel call per epoch: 'average' mixes the shards' weights once per epoch.
             chunk = max(n_samples, 1)
         # Each stopping unit (a one-vs-rest model, or the whole net) follows SGDClassifier's
         # rule on its own loss; a unit that has stopped keeps its weights (rate 0) while the
         # others train on.
-        rates = self._initial_rates(classes.size)
+        rates = self._initial_rates(n_classes)
         best_loss = np.full(rates.size, np.inf)
         best_score = np.full(rates.size, -np.inf)
         no_improvement = np.zeros(rates.size, dtype=np.int64)
@@ -544,7 +531,8 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
                     if not rates.any():
                         break
                 else:
-                    if not incremental and self.tol is not None and max_iter > 1:
+                    warns = self.tol is not None and self._warns_at_max_iter(max_iter)
+                    if not incremental and warns:
                         warn_max_iter_reached()
 
             self._finish_session(session, params)
@@ -555,7 +543,8 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         return self
 
     def _commit(self, classes, params, n_iter, t, loss_curve):
-        self.classes_ = classes
+        if classes is not None:
+            self.classes_ = classes
         self.n_iter_ = n_iter
         self.t_ = t
         self.loss_curve_ = loss_curve
@@ -608,6 +597,49 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         return loss_sum / max(order.size, 1), objective_sum / max(order.size, 1)
 
     # -- hooks with defaults ------------------------------------------------------------------
+
+    def _shards_and_threads(self):
+        """(shards of the visiting order, threads) of the ``parallel`` strategy; (1, 1) trains
+        sequentially."""
+        return resolve_n_jobs(self.n_jobs)
+
+    def _continued_count(self, incremental):
+        """(t, loss_curve) to go on from when training continues from the fitted weights."""
+        return self.t_, list(self.loss_curve_)
+
+    def _has_fitted_state(self):
+        """Whether a fit or partial_fit has left weights to continue from."""
+        return hasattr(self, "classes_")
+
+    def _validate_training_settings(self, incremental):
+        """Checks of the hyperparameters that depend on each other or on the call."""
+
+    def _warns_at_max_iter(self, max_iter):
+        """Whether fit warns when it runs all max_iter epochs with tol set."""
+        return max_iter > 1
+
+    def _encode_targets(self, y, classes, first_call, incremental):
+        """``(classes, codes)``: the sorted labels and y as their indices (a regressor returns
+        ``(None, y as float64)``)."""
+        if first_call and incremental:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            classes, codes = encode_labels(y, check_partial_fit_classes(classes))
+        elif first_call:
+            classes, codes = encode_labels(y)
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()!r} differs from the classes "
+                    f"{self.classes_.tolist()!r} of the first call to partial_fit."
+                )
+            classes, codes = encode_labels(y, self.classes_)
+        if classes.size < 2:
+            raise ValueError(
+                "The training data contains only one class "
+                f"({classes.tolist()!r}); a classifier needs samples of at least 2 classes."
+            )
+        return classes, codes
 
     def _training_weights(self, X, y, classes, sample_weight, incremental):
         """Per-sample weights for the kernels, or None; this estimator takes none."""
@@ -678,6 +710,15 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
     def _rate_description(self):
         return f"The learning rate eta0={self.eta0!r}"
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._accept_sparse
+        return tags
+
+
+class SGDClassifierBase(ClassifierMixin, SGDBase):
+    """SGDBase for classifiers: labels, predict, accuracy."""
+
     # -- prediction ---------------------------------------------------------------------------
 
     def predict(self, X):
@@ -701,8 +742,3 @@ class SGDClassifierBase(ClassifierMixin, BaseEstimator):
         """Log of predict_proba."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self._accept_sparse
-        return tags

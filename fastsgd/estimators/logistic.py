@@ -1,53 +1,17 @@
-"""LogisticRegression: per-sample SGD on the cross-entropy loss (handout section 39.1)."""
+"""LogisticRegression: per-sample SGD on the cross-entropy loss (handout section 39.1), the
+linear engine's SGDClassifier with the log-loss and the handout's defaults."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from numbers import Integral, Real
 from typing import ClassVar
 
-import numpy as np
-import scipy.sparse as sp
-from numpy.typing import ArrayLike
-from scipy.special import expit
-from sklearn.utils import compute_class_weight
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils._param_validation import StrOptions
 
-from fastsgd.estimators._base import (
-    SGDClassifierBase,
-    as_float_array,
-    explain_unreadable,
-    refuse_non_numeric,
-)
-from fastsgd.kernels import logistic_epoch
-from fastsgd.kernels.linear import (
-    LEARNING_RATES,
-    LinearSGDSettings,
-    LinearSGDState,
-    linear_sgd_epoch,
-    linear_sgd_finish,
-    optimal_init,
-)
-from fastsgd.parallel import logistic_epoch_average, logistic_epoch_hogwild
-
-PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch_hogwild}
+from fastsgd.estimators.linear import SGDClassifier
+from fastsgd.parallel import STRATEGIES
 
 
-@dataclass
-class _Session:
-    """What one fit/partial_fit call hands to every kernel call."""
-
-    plain: bool  # the handout's update only: logistic_epoch and its parallel variants
-    positive_class: np.ndarray
-    class_weight: np.ndarray  # (K, 2): the factor for label 0 / 1 of each model
-    weights: np.ndarray | None
-    settings: LinearSGDSettings | None = None
-    state: LinearSGDState | None = None
-    validation_X: object = None
-
-
-class LogisticRegression(SGDClassifierBase):
+class LogisticRegression(SGDClassifier):
     """Logistic regression trained by per-sample stochastic gradient descent.
 
     Each epoch visits the samples once (in a fresh random order when ``shuffle``) and applies
@@ -179,19 +143,19 @@ class LogisticRegression(SGDClassifierBase):
         stopped model keeps its weights while the others train on.
     """
 
-    _accept_sparse = True
+    # Not parameters here: LogisticRegression is the log-loss model. The engine reads them.
+    loss = "log_loss"
+    epsilon = 0.1
+    # The handout's model: sparse input gives the model of its dense copy (no intercept decay).
+    _sparse_intercept_decay = 1.0
 
     _parameter_constraints: ClassVar[dict] = {
-        **SGDClassifierBase._parameter_constraints,
-        "learning_rate": [StrOptions(set(LEARNING_RATES))],
-        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "power_t": [Interval(Real, None, None, closed="neither")],
-        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        **{
+            name: constraint
+            for name, constraint in SGDClassifier._parameter_constraints.items()
+            if name not in ("loss", "epsilon")
+        },
+        "parallel": [StrOptions(set(STRATEGIES))],
     }
 
     def __init__(
@@ -238,283 +202,3 @@ class LogisticRegression(SGDClassifierBase):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.parallel = parallel
-
-    # -- public API ---------------------------------------------------------------------------
-
-    def fit(
-        self,
-        X: ArrayLike,
-        y: ArrayLike,
-        coef_init: ArrayLike | None = None,
-        intercept_init: ArrayLike | None = None,
-        sample_weight: ArrayLike | None = None,
-    ) -> LogisticRegression:
-        """Train for up to ``max_iter`` epochs, from zeros, the given init or (warm_start) the
-        current weights. ``sample_weight`` multiplies each sample's step."""
-        init = None
-        if coef_init is not None or intercept_init is not None:
-            init = {"coef": coef_init, "intercept": intercept_init}
-        return self._fit(
-            X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False,
-            sample_weight=sample_weight,
-        )  # fmt: skip
-
-    def decision_function(self, X: ArrayLike) -> np.ndarray:
-        """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
-        scores = self._predict_scores(X)
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes).
-
-        Two classes: [1 - s(z), s(z)]. More classes: the one-vs-rest sigmoids, normalised to
-        sum to one (as SGDClassifier does).
-        """
-        return self._proba_from_scores(self._predict_scores(X))
-
-    @staticmethod
-    def _proba_from_scores(scores):
-        prob = expit(scores)
-        if prob.shape[1] == 1:
-            return np.hstack([1.0 - prob, prob])
-        total = prob.sum(axis=1, keepdims=True)
-        uniform = total == 0.0
-        prob = np.where(uniform, 1.0 / prob.shape[1], prob)
-        return prob / np.where(uniform, 1.0, total)
-
-    # -- hooks for the base class -------------------------------------------------------------
-
-    def _predict_scores(self, X):
-        X = self._validate_predict_data(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        if scores.dtype != np.float64 and not np.isfinite(scores).all():
-            # A float32 model's scores can overflow float32 where training did not (the kernels
-            # sum each margin in float64): those rows are scored again in float64, and the
-            # scores come back as float64. Finite float32 scores stay float32 (no copy of X).
-            bad = ~np.isfinite(scores).all(axis=1)
-            wide = scores.astype(np.float64)
-            rows = X[bad].astype(np.float64)
-            wide[bad] = np.asarray(rows @ self.coef_.T.astype(np.float64)) + self.intercept_
-            scores = wide
-        return scores
-
-    def _work_per_sample(self, n_features, n_classes):
-        return n_features * self._n_outputs(n_classes)
-
-    def _needs_canonical_csr(self):
-        # L1 truncates, and the stopping rule's norms count, each stored entry: a duplicate
-        # would count twice. Without a penalty the order of a row's entries is only rounding.
-        return getattr(self, "penalty", None) is not None
-
-    def _average_start(self):
-        """The sample number from which weights are averaged; 0: no averaging."""
-        return int(self.average)
-
-    def _init_params(self, n_features, n_classes, dtype, rng, init):
-        n_models = self._n_outputs(n_classes)
-        coef = np.zeros((n_models, n_features), dtype=dtype)
-        intercept = np.zeros(n_models, dtype=dtype)
-        name = type(self).__name__
-        if init.get("coef") is not None:
-            given = as_float_array(
-                init["coef"], "coef_init", dtype, copy=False, estimator_name=name
-            )
-            allowed = {(n_models, n_features)} | ({(n_features,)} if n_models == 1 else set())
-            if given.shape not in allowed:
-                raise ValueError(
-                    f"coef_init has shape {given.shape}; expected ({n_models}, {n_features})"
-                    + (f" or ({n_features},)" if n_models == 1 else "")
-                )
-            coef[...] = given.reshape(n_models, n_features)
-        if init.get("intercept") is not None:
-            given = as_float_array(
-                init["intercept"], "intercept_init", dtype, copy=False, estimator_name=name
-            )
-            if given.size != n_models or given.ndim > 1:
-                raise ValueError(f"intercept_init has shape {given.shape}; expected ({n_models},)")
-            intercept[...] = given.reshape(n_models)
-        for name, value in (("coef_init", coef), ("intercept_init", intercept)):
-            if not np.isfinite(value).all():
-                raise ValueError(f"{name} contains NaN or infinity.")
-        averaged = n_features if self._average_start() else 0
-        return [coef, intercept, *self._average_accumulators(n_models, averaged)]
-
-    @staticmethod
-    def _average_accumulators(n_models, n_features):
-        # float64 whatever X's dtype: the lazy average is a running sum over every sample, and
-        # in float32 its rounding grew to 0.8% of the largest weight over 1e7 samples (against
-        # 2e-6 without averaging); float64 keeps it at the weights' own rounding.
-        return [np.zeros((n_models, n_features)), np.zeros(n_models)]
-
-    def _get_params_arrays(self):
-        # SGD goes on from the plain (not averaged) weights, as SGDClassifier's partial_fit.
-        coef = getattr(self, "_standard_coef", self.coef_)
-        intercept = getattr(self, "_standard_intercept", self.intercept_)
-        averaged = coef.shape[1] if self._average_start() else 0
-        average_coef = getattr(self, "_average_coef", None)
-        average_intercept = getattr(self, "_average_intercept", None)
-        if average_coef is None or average_coef.shape != (coef.shape[0], averaged):
-            average_coef, average_intercept = self._average_accumulators(coef.shape[0], averaged)
-        return [coef, intercept, average_coef, average_intercept]
-
-    def _copied_params(self, dtype):
-        # the averaged sums (items 2 and 3, when there) stay float64, see _average_accumulators
-        return [
-            p.astype(dtype if i < 2 else np.float64, copy=True)
-            for i, p in enumerate(self._get_params_arrays())
-        ]
-
-    def _set_params_arrays(self, params):
-        coef, intercept, average_coef, average_intercept = params
-        self._standard_coef, self._standard_intercept = coef, intercept
-        self._average_coef, self._average_intercept = average_coef, average_intercept
-        start = self._average_start()
-        if start and start <= self.t_ - 1:  # SGDClassifier's rule for which weights to expose
-            # in X's dtype, as every fitted weight (the float64 sums stay for partial_fit)
-            self.coef_ = average_coef.astype(coef.dtype)
-            self.intercept_ = average_intercept.astype(coef.dtype)
-        else:
-            self.coef_, self.intercept_ = coef, intercept
-
-    # -- SGDClassifier's options --------------------------------------------------------------
-
-    def _training_weights(self, X, y, classes, sample_weight, incremental):
-        if incremental and isinstance(self.class_weight, str):
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit: it needs every "
-                "label at once. Compute the weights with sklearn.utils.compute_class_weight("
-                "'balanced', classes=classes, y=y) and pass them as a dict."
-            )
-        if self.class_weight is None:  # compute_class_weight would sort y only to check it
-            self._expanded_class_weight = np.ones(classes.size)
-        else:
-            try:
-                weights = compute_class_weight(self.class_weight, classes=classes, y=y)
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"class_weight={self.class_weight!r}: {error}") from error
-            if not np.isfinite(weights).all():  # else the kernels' NaN steps read as divergence
-                raise ValueError(
-                    f"class_weight={self.class_weight!r} must give every class a finite weight."
-                )
-            self._expanded_class_weight = weights
-        if sample_weight is None:
-            return None
-        refuse_non_numeric(sample_weight, "sample_weight", type(self).__name__)
-        try:
-            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        except (TypeError, ValueError) as error:
-            explain_unreadable(sample_weight, "sample_weight", error)
-            raise
-        if not np.any(weights):  # scikit-learn >= 1.7 says this itself, 1.6 trains nothing
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        return weights
-
-    def _class_weight_matrix(self, positive_class):
-        """(K, 2): the step factor of model m for label 0 and for label 1."""
-        weights = self._expanded_class_weight
-        if weights.size == 2 and positive_class.size >= 1 and np.all(positive_class == 1):
-            return np.tile(weights[[0, 1]], (positive_class.size, 1)).astype(np.float64)
-        matrix = np.ones((positive_class.size, 2))
-        matrix[:, 1] = weights[positive_class]
-        return matrix
-
-    def _start_session(self, X, params, n_classes, t, weights, n_shards):
-        coef, intercept = params[0], params[1]
-        n_models = coef.shape[0]
-        positive_class = self._positive_classes(n_models)
-        class_weight = self._class_weight_matrix(positive_class)
-        penalty = getattr(self, "penalty", None)
-        start = self._average_start()
-        plain = (
-            not sp.issparse(X) and penalty is None and not start and weights is None
-            and self.learning_rate in ("constant", "adaptive") and np.all(class_weight == 1.0)
-        )  # fmt: skip
-        session = _Session(plain, positive_class, class_weight, weights)
-        if plain:
-            return session
-        if n_shards > 1:
-            raise ValueError(
-                "n_jobs > 1 trains only dense input with the plain update (penalty=None, "
-                "learning_rate 'constant' or 'adaptive', average=False, no sample_weight or "
-                "class_weight); use n_jobs=None for these settings."
-            )
-        if self.learning_rate == "optimal" and self.alpha == 0:
-            raise ValueError("alpha must be > 0 since learning_rate is 'optimal'.")
-        l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, self.l1_ratio)
-        l2_strength = (1.0 - l1_ratio) * self.alpha if penalty in ("l2", "elasticnet") else 0.0
-        l1_strength = l1_ratio * self.alpha if penalty in ("l1", "elasticnet") else 0.0
-        session.settings = LinearSGDSettings(
-            LEARNING_RATES.index(self.learning_rate),
-            float(self.power_t),
-            float(self.alpha),
-            optimal_init(self.alpha) if self.learning_rate == "optimal" else 0.0,
-            l2_strength,
-            l1_strength,
-            start,
-            bool(self.fit_intercept),
-            penalty is not None and self.tol is not None and not self.early_stopping,
-        )
-        width = coef.shape[1] if l1_strength > 0 else 0
-        session.state = LinearSGDState(
-            coef, intercept, params[2], params[3],
-            np.full(n_models, float(t)),  # every one-vs-rest model restarts at t_, as in sklearn
-            np.zeros(n_models), np.zeros((n_models, width), coef.dtype),
-            np.einsum("ij,ij->i", coef, coef, dtype=np.float64),
-            np.abs(coef).sum(axis=1, dtype=np.float64),
-            np.ones(n_models), np.zeros(n_models), np.ones(n_models),
-        )  # fmt: skip
-        return session
-
-    def _finish_session(self, session, params):
-        if session.state is not None:
-            linear_sgd_finish(session.state)
-
-    def _finished_params(self, session, params):
-        if session.state is None:
-            return [p.copy() for p in params]
-        state = session.state._make(a.copy() for a in session.state)
-        linear_sgd_finish(state)
-        return [state.coef, state.intercept, state.average_coef, state.average_intercept]
-
-    def _validation_scores(self, X, codes, rows, weights, params, session):
-        # Each one-vs-rest model's accuracy on its own 0/1 labels, as SGDClassifier scores its
-        # binary models, from the plain (not averaged) weights as there.
-        coef, intercept = params[0], params[1]
-        if session.state is not None:
-            coef = coef * session.state.wscale[:, None]
-        if session.validation_X is None:
-            session.validation_X = X[rows]
-        scores = session.validation_X @ coef.T + intercept
-        self._check_finite_scores(session.validation_X, scores)
-        truth = codes[rows][:, None] == session.positive_class[None, :]
-        correct = (np.asarray(scores) > 0) == truth
-        sample_weight = None if weights is None else weights[rows]
-        return np.array(
-            [np.average(correct[:, m], weights=sample_weight) for m in range(coef.shape[0])]
-        )
-
-    def _n_stopping_units(self, n_classes):
-        return self._n_outputs(n_classes)  # each one-vs-rest model stops on its own
-
-    def _positive_classes(self, n_models):
-        """The class code each model treats as positive: 1 for a binary model, else m."""
-        return np.arange(n_models) if n_models > 1 else np.ones(1, dtype=np.int64)
-
-    def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
-        if session.plain:  # the handout's update: the tuned kernel and its parallel variants
-            coef, intercept = params[0], params[1]
-            arguments = (
-                X, codes, order, coef, intercept, rates, session.positive_class,
-                self.fit_intercept,
-            )  # fmt: skip
-            if n_shards > 1:
-                losses = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-            else:
-                losses = logistic_epoch(*arguments)
-            return losses, losses
-        rows = (X.data, X.indices, X.indptr) if sp.issparse(X) else X
-        return linear_sgd_epoch(
-            rows, codes, order, session.weights, rates, session.positive_class,
-            session.class_weight, session.settings, session.state,
-        )  # fmt: skip

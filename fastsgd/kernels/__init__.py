@@ -7,9 +7,12 @@ arrays get their own specialisation instead of a copy.
 
 from fastsgd.kernels._math import (
     ACTIVATIONS,
+    CLASSIFICATION_LOSSES,
+    LINEAR_LOSSES,
     LOG_LOSS,
     LOGISTIC,
     LOSSES,
+    REGRESSION_LOSSES,
     RELU,
     SQUARED_ERROR,
     TANH,
@@ -19,6 +22,7 @@ from fastsgd.kernels._math import (
     logistic_loss,
     logistic_residual,
     logistic_terms,
+    loss_terms,
     output_layer,
     sigmoid,
     sigmoid_pair,
@@ -37,10 +41,13 @@ from fastsgd.kernels.net import net_epoch, net_epoch_batched, net_epoch_per_samp
 
 __all__ = [
     "ACTIVATIONS",
+    "CLASSIFICATION_LOSSES",
     "LEARNING_RATES",
+    "LINEAR_LOSSES",
     "LOGISTIC",
     "LOG_LOSS",
     "LOSSES",
+    "REGRESSION_LOSSES",
     "RELU",
     "SQUARED_ERROR",
     "TANH",
@@ -55,6 +62,7 @@ __all__ = [
     "logistic_loss",
     "logistic_residual",
     "logistic_terms",
+    "loss_terms",
     "net_epoch",
     "net_epoch_batched",
     "net_epoch_per_sample",

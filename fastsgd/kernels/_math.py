@@ -182,3 +182,102 @@ def output_layer(z2, a2, d2, label, loss_kind):
     for c in range(n_out):
         d2[c] = a2[c] * ((a2[c] - (1.0 if c == label else 0.0)) - inner)
     return 0.5 * loss, 1.0
+
+
+# -- the linear models' losses (scikit-learn's SGDClassifier / SGDRegressor) ----------------------
+
+# Codes of every loss of the linear engine; the first two are the net's LOG_LOSS and
+# SQUARED_ERROR, so one code means one loss everywhere.
+(
+    HINGE, MODIFIED_HUBER, SQUARED_HINGE, PERCEPTRON, HUBER, EPSILON_INSENSITIVE,
+    SQUARED_EPSILON_INSENSITIVE,
+) = range(2, 9)  # fmt: skip
+LINEAR_LOSSES = (
+    "log_loss", "squared_error", "hinge", "modified_huber", "squared_hinge", "perceptron",
+    "huber", "epsilon_insensitive", "squared_epsilon_insensitive",
+)  # fmt: skip
+CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")
+REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
+
+# scikit-learn clips every loss gradient to this size (_sgd_fast's MAX_DLOSS)
+MAX_DLOSS = 1e12
+
+
+@njit(cache=True, nogil=True)
+def loss_terms(kind, p, y, epsilon):
+    """One sample's loss of prediction p for target y, and its gradient, for the linear engine.
+
+    ``y`` is the target: +1 / -1 for a classifier (log_loss reads y > 0 as the label 1),
+    the value for a regressor. ``epsilon`` is huber's delta and the insensitive losses' margin.
+    Returns ``(residual, linear, tail)``: residual = -dloss/dp clipped to MAX_DLOSS (the weights
+    move by eta * residual * x), and loss = linear + log(1 + tail), with tail = 0 for every loss
+    but log_loss (whose stable split ``logistic_terms`` explains). Each definition is
+    scikit-learn's (sklearn/linear_model/_sgd_fast.pyx.tp, sklearn/_loss/_loss.pyx.tp):
+
+    - log_loss:          log(1 + exp(p)) - y01 p,       -dloss = y01 - s(p)
+    - squared_error:     (p - y)^2 / 2,                 -dloss = y - p
+    - hinge / perceptron (threshold 1 / 0), z = p y:    threshold - z if z <= threshold
+    - squared_hinge, z = 1 - p y:                       z^2 if z > 0
+    - modified_huber, z = p y:                          (1 - z)^2 for -1 <= z < 1, -4 z below
+    - huber, r = p - y:                                 r^2 / 2 if |r| <= epsilon, else
+                                                        epsilon (|r| - epsilon / 2)
+    - epsilon_insensitive:                              max(0, |y - p| - epsilon)
+    - squared_epsilon_insensitive:                      max(0, |y - p| - epsilon)^2
+    """
+    if kind == LOG_LOSS:
+        residual, linear, tail = logistic_terms(p, y > 0.0)
+        return residual, linear, tail
+    residual = 0.0
+    linear = 0.0
+    if kind == SQUARED_ERROR:
+        residual = y - p
+        linear = 0.5 * residual * residual
+    elif kind == HINGE or kind == PERCEPTRON:
+        threshold = 1.0 if kind == HINGE else 0.0
+        z = p * y
+        if z <= threshold:
+            residual = y
+            linear = threshold - z
+    elif kind == SQUARED_HINGE:
+        z = 1.0 - p * y
+        if z > 0.0:
+            residual = 2.0 * y * z
+            linear = z * z
+    elif kind == MODIFIED_HUBER:
+        z = p * y
+        if z < 1.0:
+            if z >= -1.0:
+                residual = 2.0 * (1.0 - z) * y
+                linear = (1.0 - z) * (1.0 - z)
+            else:
+                residual = 4.0 * y
+                linear = -4.0 * z
+    elif kind == HUBER:
+        r = p - y
+        if abs(r) <= epsilon:
+            residual = -r
+            linear = 0.5 * r * r
+        else:
+            residual = -epsilon if r >= 0.0 else epsilon
+            linear = epsilon * (abs(r) - 0.5 * epsilon)
+    elif kind == EPSILON_INSENSITIVE:
+        if y - p > epsilon:
+            residual = 1.0
+        elif p - y > epsilon:
+            residual = -1.0
+        linear = max(abs(y - p) - epsilon, 0.0)
+    else:  # SQUARED_EPSILON_INSENSITIVE
+        z = y - p
+        if z > epsilon:
+            residual = 2.0 * (z - epsilon)
+        elif z < -epsilon:
+            residual = -2.0 * (-z - epsilon)
+        excess = abs(z) - epsilon
+        linear = excess * excess if excess > 0.0 else 0.0
+    # comparisons rather than min/max, so that a NaN residual stays NaN (divergence is detected
+    # from the weights)
+    if residual > MAX_DLOSS:
+        residual = MAX_DLOSS
+    elif residual < -MAX_DLOSS:
+        residual = -MAX_DLOSS
+    return residual, linear, 0.0

@@ -1,5 +1,7 @@
-"""Per-sample SGD for logistic regression with SGDClassifier's penalties, schedules, averaged
-SGD and sample/class weights, over dense or CSR rows, for a block of K weight vectors.
+"""The linear engine: per-sample SGD with every loss, penalty, schedule and averaging mode of
+scikit-learn's SGDClassifier and SGDRegressor, with sample/class weights, over dense or CSR rows,
+for a block of K weight vectors (binary, one-vs-rest, sweeps). The handout's logistic update is
+its plainest case (log_loss, no penalty, a constant rate).
 
 Public kernel (callable from any ``@njit`` function):
 
@@ -12,9 +14,11 @@ state) -> (loss, objective)``
         eta    = schedule(rates[m], t[m])                  constant/adaptive: rates[m];
                                                            optimal: 1 / (alpha (t0 + t - 1));
                                                            invscaling: rates[m] / t**power_t
-        update = eta * (label - s(p)) * class_weight * sample_weight
+        update = -eta * dloss(p, target) * class_weight * sample_weight
+                                                           (dloss clipped to 1e12; the loss
+                                                           and its gradient: loss_terms)
         w     *= max(0, 1 - eta * l2_strength)             penalty 'l2' / 'elasticnet'
-        w     += update * x;   b += update                 (b only when fit_intercept)
+        w     += update * x;   b += update * intercept_decay   (b only when fit_intercept)
         average w and b from sample number average_start on (averaged SGD)
         L1: move each of x's weights toward 0 by the penalty owed, never across it
         t[m]  += 1
@@ -22,12 +26,14 @@ state) -> (loss, objective)``
     X : dense (n_samples, n_features) float32/float64 array, or a CSR matrix as the tuple
         ``(data, indices, indptr)`` with int32 or int64 indices. A dense row is every feature
         (as in scikit-learn), a CSR row its stored entries: only those are read and updated.
-    y : (n_samples,) integer class codes; model m's label is ``y == positive_class[m]``.
+    y : (n_samples,) integer class codes, where model m's target is +1 if
+        ``y == positive_class[m]`` else -1 (log_loss reads them as 1 / 0); or float targets
+        (a regressor), the same for every model, positive_class unused.
     order : (n_visits,) integer rows to visit, in order.
     sample_weight : (n_samples,) float array, or None.
     rates : (K,) float64: the rate of a constant or adaptive schedule, eta0 for invscaling, any
         nonzero value for optimal; 0 leaves model m untouched (a stopped one-vs-rest model).
-    class_weight : (K, 2) float64: the factor of a visit whose label is 0 / 1 for model m.
+    class_weight : (K, 2) float64: the factor of a visit whose target is <= 0 / > 0 for model m.
     settings : ``LinearSGDSettings`` (see its fields below).
     state : ``LinearSGDState``, updated in place. coef (K, n_features) and intercept (K,) are
         the weights, in X's dtype. average_coef / average_intercept hold the averaged weights
@@ -35,7 +41,7 @@ state) -> (loss, objective)``
         l1_total (K,) and l1_applied (K, n_features) ((K, 0) without L1) are the cumulative
         penalty and what each weight has received of it. sq_norm and l1_norm (K,) are
         scikit-learn's running norms of w, used only for the objective.
-    Returns two (K,) float64 arrays over the visits: the mean progressive log-loss (each loss
+    Returns two (K,) float64 arrays over the visits: the mean progressive loss (each loss
     taken before its sample's update), and the mean objective, which adds the penalty of the
     running norms as scikit-learn's stopping rule does.
 
@@ -57,12 +63,13 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import literally, njit
+from numba import literally, njit, types
+from numba.extending import overload
 
 from fastsgd.kernels._checks import check_linear
-from fastsgd.kernels._dense import VECTOR_FASTMATH
+from fastsgd.kernels._dense import JIT_OPTIONS, VECTOR_FASTMATH
 from fastsgd.kernels._intrinsics import cast_like
-from fastsgd.kernels._math import logistic_terms
+from fastsgd.kernels._math import LOG_LOSS, loss_terms
 from fastsgd.kernels._rows import (
     prefetch_distance_of,
     prefetch_visit,
@@ -90,7 +97,11 @@ LinearSGDSettings = namedtuple(
         "average_start",  # averaging starts at sample t == average_start; 0: no averaging
         "fit_intercept",
         "track_norms",  # keep scikit-learn's running norms for the objective
+        "loss",  # a code of fastsgd.kernels.LINEAR_LOSSES; LOG_LOSS by default
+        "epsilon",  # huber's delta, the epsilon-insensitive losses' margin
+        "intercept_decay",  # the intercept's step factor (scikit-learn: 0.01 on sparse input)
     ],
+    defaults=(LOG_LOSS, 0.1, 1.0),
 )
 
 LinearSGDState = namedtuple(
@@ -112,14 +123,28 @@ LinearSGDState = namedtuple(
 )
 
 
-def optimal_init(alpha):
+def optimal_init(alpha, loss=LOG_LOSS, epsilon=0.1):
     """t0 of the 'optimal' schedule: the first rate equals SGDClassifier's heuristic
-    typw / max(1, |dloss(1, -typw)|) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd).
-    The log-loss gradient is below 1 in size, so that rate is typw."""
+    typw / max(1, dloss(p=-typw, y=1)) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd),
+    dloss being the loss's own signed gradient, as scikit-learn computes it."""
     typw = math.sqrt(1.0 / math.sqrt(alpha))
-    gradient = 1.0 / (1.0 + math.exp(-typw)) - 1.0  # d log-loss / dp at y = 1, p = -typw
-    initial_eta0 = typw / max(1.0, gradient)
+    residual, _, _ = loss_terms(loss, -typw, 1.0, epsilon)
+    initial_eta0 = typw / max(1.0, -residual)
     return 1.0 / (initial_eta0 * alpha)
+
+
+def target_at(y, row, positive_class):
+    """The target that model ``positive_class`` sees at ``row`` (inside ``@njit`` code only):
+    for integer class codes +1.0 where y[row] == positive_class, else -1.0 (one-vs-rest);
+    for float targets (a regressor) y[row] itself."""
+    raise NotImplementedError("target_at is only available inside @njit functions")
+
+
+@overload(target_at, inline="always", jit_options=JIT_OPTIONS)
+def _target_at(y, row, positive_class):
+    if isinstance(y.dtype, types.Integer):
+        return lambda y, row, positive_class: 1.0 if y[row] == positive_class else -1.0
+    return lambda y, row, positive_class: np.float64(y[row])
 
 
 @njit(cache=True, nogil=True)
@@ -161,26 +186,26 @@ def linear_sgd_finish(state):
 
 @njit(cache=True, nogil=True, inline="always")
 def begin_visit(
-    settings, rate, t, margin, positive, weight, weight_0, weight_1, wscale, sq_norm, l1_norm
+    settings, rate, t, margin, target, weight, weight_0, weight_1, wscale, sq_norm, l1_norm
 ):
     """A model's visit up to its weight step, on scalars only (an array argument would bring
     numba's reference counting into the per-sample loop): the rate, the loss terms, the
     signed step ``update`` (the weights move by update * x; weight_0 / weight_1 are the class
-    weights of labels 0 / 1) and the L2 shrink of wscale and of the running norms. Returns
-    (eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm), the loss being
-    hinge + log(1 + tail) and penalty the objective's penalty term (taken before the shrink,
-    as scikit-learn does)."""
+    weights of targets <= 0 / > 0) and the L2 shrink of wscale and of the running norms.
+    Returns (eta, update, linear, tail, penalty, wscale, sq_norm, l1_norm), the loss being
+    linear + log(1 + tail) (see ``loss_terms``) and penalty the objective's penalty term
+    (taken before the shrink, as scikit-learn does)."""
     eta = learning_rate_at(settings, rate, t)
-    residual, hinge, tail = logistic_terms(margin, positive)
+    residual, linear, tail = loss_terms(settings.loss, margin, target, settings.epsilon)
     penalty = 0.5 * settings.l2_strength * sq_norm + settings.l1_strength * l1_norm
-    update = eta * residual * (weight_1 if positive else weight_0) * weight
+    update = eta * residual * (weight_1 if target > 0.0 else weight_0) * weight
     if settings.l2_strength > 0.0:
         # never below zero when eta * alpha > 1: the weights are zeroed instead
         shrink = max(0.0, 1.0 - settings.l2_strength * eta)
         wscale *= shrink
         sq_norm *= shrink * shrink
         l1_norm *= shrink
-    return eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm
+    return eta, update, linear, tail, penalty, wscale, sq_norm, l1_norm
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -192,7 +217,7 @@ def finish_visit(
     average_b, intercept, average_intercept, l1_total, t + 1), where the averaged weights move
     by average_weight times the change of the stored weights."""
     if settings.fit_intercept and update != 0.0:
-        intercept += update
+        intercept += update * settings.intercept_decay
     average_weight = 0.0
     if settings.average_start > 0 and settings.average_start <= t:
         seen = t - settings.average_start + 1.0
@@ -260,7 +285,7 @@ def single_model_visits(
     average_a, average_b = state.average_a[0], state.average_b[0]
     intercept, average_intercept = state.intercept[0], state.average_intercept[0]
     l1_total, sq_norm, l1_norm = state.l1_total[0], state.sq_norm[0], state.l1_norm[0]
-    hinge_total, log_total, product, penalty_total = 0.0, 0.0, 1.0, 0.0
+    linear_total, log_total, product, penalty_total = 0.0, 0.0, 1.0, 0.0
     weight_0, weight_1 = class_weight[0, 0], class_weight[0, 1]
     data, indices, indptr = row_source(X)
     distance = prefetch_distance_of(data, indices)
@@ -271,11 +296,11 @@ def single_model_visits(
         # On the last visit the pass reads the same row again; its dot is discarded.
         next_row = order[i + 1] if i + 1 < n_visits else row
         weight = 1.0 if sample_weight is None else sample_weight[row]
-        eta, update, hinge, tail, penalty, wscale, sq_norm, l1_norm = begin_visit(
-            settings, rate, t, margin, y[row] == positive_class, weight, weight_0, weight_1,
-            wscale, sq_norm, l1_norm,
+        eta, update, linear, tail, penalty, wscale, sq_norm, l1_norm = begin_visit(
+            settings, rate, t, margin, target_at(y, row, positive_class), weight, weight_0,
+            weight_1, wscale, sq_norm, l1_norm,
         )  # fmt: skip
-        hinge_total += hinge
+        linear_total += linear
         product *= 1.0 + tail
         if settings.track_norms:
             penalty_total += penalty
@@ -308,7 +333,7 @@ def single_model_visits(
     state.average_a[0], state.average_b[0] = average_a, average_b
     state.intercept[0], state.average_intercept[0] = intercept, average_intercept
     state.l1_total[0], state.sq_norm[0], state.l1_norm[0] = l1_total, sq_norm, l1_norm
-    loss = (hinge_total + log_total + math.log(product)) / n_visits
+    loss = (linear_total + log_total + math.log(product)) / n_visits
     return loss, loss + penalty_total / n_visits
 
 
@@ -322,7 +347,7 @@ def model_block_visits(
     n_models = coef.shape[0]
     n_visits = order.shape[0]
     zero = cast_like(0.0, coef)
-    hinge_sum = np.zeros(n_models)
+    linear_sum = np.zeros(n_models)
     log_sum = np.zeros(n_models)
     tail_product = np.ones(n_models)
     penalty_sum = np.zeros(n_models)
@@ -349,7 +374,6 @@ def model_block_visits(
         prefetch_visit(data, indices, indptr, order, i, distance)
         row = order[i]
         next_row = order[i + 1] if i + 1 < n_visits else row
-        label = y[row]
         weight = 1.0 if sample_weight is None else sample_weight[row]
         for m in range(n_models):
             steps[m] = 0.0
@@ -357,14 +381,14 @@ def model_block_visits(
             average_weights[m] = 0.0
             if rates[m] == 0.0:
                 continue
-            eta, update, hinge, tail, penalty, wscale[m], state.sq_norm[m], state.l1_norm[m] = (
+            eta, update, linear, tail, penalty, wscale[m], state.sq_norm[m], state.l1_norm[m] = (
                 begin_visit(
-                    settings, rates[m], state.t[m], margins[m], label == positive_class[m],
-                    weight, class_weight[m, 0], class_weight[m, 1], wscale[m], state.sq_norm[m],
-                    state.l1_norm[m],
+                    settings, rates[m], state.t[m], margins[m],
+                    target_at(y, row, positive_class[m]), weight, class_weight[m, 0],
+                    class_weight[m, 1], wscale[m], state.sq_norm[m], state.l1_norm[m],
                 )
             )  # fmt: skip
-            hinge_sum[m] += hinge
+            linear_sum[m] += linear
             tail_product[m] *= 1.0 + tail
             if settings.track_norms:
                 penalty_sum[m] += penalty
@@ -405,5 +429,5 @@ def model_block_visits(
 
     for m in range(n_models):
         log_sum[m] += math.log(tail_product[m])
-    loss = (hinge_sum + log_sum) / n_visits
+    loss = (linear_sum + log_sum) / n_visits
     return loss, loss + penalty_sum / n_visits
