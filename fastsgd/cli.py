@@ -120,7 +120,11 @@ MODELS = {
     "logistic": "LogisticRegression",
     "net": "TwoLayerNet",
     "sweep": "LogisticRegressionSweep",
+    "sgd": "SGDClassifier",
+    "sgd-regressor": "SGDRegressor",
 }
+# the models of the linear engine: they take CSR input and the penalty/schedule options
+LINEAR_MODELS = ("logistic", "sgd", "sgd-regressor")
 
 
 def train(args: argparse.Namespace) -> int:
@@ -129,8 +133,10 @@ def train(args: argparse.Namespace) -> int:
     from fastsgd.io import load_data
 
     with _file_errors():
-        X, y = load_data(args.data, label_column=args.label_column, n_features=args.n_features,
-                         dtype=np.dtype(args.dtype), sparse=args.model == "logistic")  # fmt: skip
+        X, y = load_data(
+            args.data, label_column=args.label_column, n_features=args.n_features,
+            dtype=np.dtype(args.dtype), sparse=args.model in LINEAR_MODELS,
+        )  # fmt: skip
     if y is None:
         raise SystemExit(f"fastsgd train: error: {args.data} has no labels (see --label-column)")
     settings = dict(
@@ -149,6 +155,12 @@ def train(args: argparse.Namespace) -> int:
                 penalty=None if args.penalty == "none" else args.penalty, alpha=args.alpha,
                 learning_rate=args.learning_rate, average=args.average or False,
             )  # fmt: skip
+            if args.model != "logistic":
+                settings.update(epsilon=args.epsilon)
+                if args.loss is not None:
+                    settings.update(loss=args.loss)
+                if args.parallel == "average" and args.n_jobs in (None, 1):
+                    settings.update(parallel=None)  # the SGD classes' default: sequential
         model = getattr(fastsgd, MODELS[args.model])(**settings)
     start = time.perf_counter()
     try:
@@ -170,9 +182,10 @@ def train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     with _file_errors():
         model.save(args.out)
+    measure = "training R^2" if args.model == "sgd-regressor" else "training accuracy"
     print(
         f"trained {type(model).__name__} on {X.shape[0]:,} x {X.shape[1]} in {seconds:.2f} s "
-        f"({model.n_iter_} epochs, last loss {model.loss_curve_[-1]:.5f}, training accuracy "
+        f"({model.n_iter_} epochs, last loss {model.loss_curve_[-1]:.5f}, {measure} "
         f"{model.score(X, y):.4f}); wrote {args.out}"
     )
     return 0
@@ -191,7 +204,8 @@ def predict(args: argparse.Namespace) -> int:
     with _file_errors():
         X, y = load_data(args.data, label_column=args.label_column,
                          n_features=model.n_features_in_, dtype=dtype,
-                         sparse=type(model).__name__ == "LogisticRegression")  # fmt: skip
+                         sparse=type(model).__name__ in ("LogisticRegression", "SGDClassifier",
+                                                         "SGDRegressor"))  # fmt: skip
     predictions = model.predict(X)
     lines = "\n".join(str(label) for label in predictions) + "\n"
     if args.out:
@@ -199,7 +213,11 @@ def predict(args: argparse.Namespace) -> int:
             handle.write(lines)
     elif y is None:
         sys.stdout.write(lines)
-    if y is not None:
+    if y is not None and not hasattr(model, "classes_"):  # a regressor
+        print(f"{X.shape[0]:,} rows: R^2 {model.score(X, y):.4f}")
+    elif y is not None and not hasattr(model, "predict_proba"):  # a loss without probabilities
+        print(f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}")
+    elif y is not None:
         known = np.isin(y, model.classes_)
         loss = log_loss(y[known], model.predict_proba(X[known]), labels=model.classes_)
         print(
@@ -238,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_train.add_argument("--model", choices=sorted(MODELS), default="logistic")
     run_train.add_argument("--out", required=True, help="model file to write (.npz)")
+    run_train.add_argument(
+        "--loss", default=None, help="sgd / sgd-regressor: the loss (default: scikit-learn's, "
+        "hinge / squared_error); any of SGDClassifier's or SGDRegressor's losses",
+    )  # fmt: skip
+    run_train.add_argument("--epsilon", type=float, default=0.1,
+                           help="sgd / sgd-regressor: huber's and the insensitive losses' epsilon")
     run_train.add_argument("--eta0", type=float, default=0.01)
     run_train.add_argument("--eta0s", type=float, nargs="+", default=[1e-3, 1e-2, 1e-1],
                            help="learning rates of --model sweep")  # fmt: skip

@@ -85,7 +85,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+from fastsgd.estimators import (
+    LogisticRegression,
+    LogisticRegressionSweep,
+    SGDClassifier,
+    TwoLayerNet,
+)
 from fastsgd.estimators._base import (
     apply_stopping_rule,
     encode_labels,
@@ -203,11 +208,12 @@ def decision_function(estimator: LogisticRegression, X: Any) -> da.Array:
 
 
 def _check_supported(estimator):
+    # SGDClassifier includes LogisticRegression, its subclass
     if isinstance(estimator, LogisticRegressionSweep) or not isinstance(
-        estimator, LogisticRegression | TwoLayerNet
+        estimator, SGDClassifier | TwoLayerNet
     ):
         raise TypeError(
-            "fastsgd.dask trains LogisticRegression and TwoLayerNet; got "
+            "fastsgd.dask trains SGDClassifier, LogisticRegression and TwoLayerNet; got "
             f"{type(estimator).__name__}."
         )
     estimator._validate_params()

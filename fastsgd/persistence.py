@@ -37,6 +37,7 @@ import zlib
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 FORMAT = "fastsgd-model"
 VERSION = 1
@@ -51,20 +52,37 @@ _WEIGHTS = {
         "validation_accuracy_",
     ],
     "TwoLayerNet": ["coefs_0", "coefs_1", "intercepts_0", "intercepts_1"],
+    "SGDClassifier": ["coef_", "intercept_"],
+    "SGDRegressor": ["coef_", "intercept_"],
 }  # fmt: skip
+# Estimators without classes_ (the file then has no classes_ member).
+_REGRESSORS = {"SGDRegressor"}
 _SCALARS = {
     "LogisticRegression": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
     "LogisticRegressionSweep": [
         "n_features_in_", "n_iter_", "t_", "loss_curve_", "best_index_", "eta0_",
     ],
     "TwoLayerNet": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
+    "SGDClassifier": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
+    "SGDRegressor": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
 }  # fmt: skip
 
 
 def _classes():
-    from fastsgd.estimators import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+    from fastsgd.estimators import (
+        LogisticRegression,
+        LogisticRegressionSweep,
+        SGDClassifier,
+        SGDRegressor,
+        TwoLayerNet,
+    )
 
-    return {cls.__name__: cls for cls in (LogisticRegression, LogisticRegressionSweep, TwoLayerNet)}
+    return {
+        cls.__name__: cls
+        for cls in (
+            LogisticRegression, LogisticRegressionSweep, SGDClassifier, SGDRegressor, TwoLayerNet
+        )
+    }  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -86,15 +104,19 @@ def save(estimator, path: str | os.PathLike) -> None:
     name = type(estimator).__name__
     if name not in _WEIGHTS:
         raise TypeError(f"save supports {sorted(_WEIGHTS)}, not {name}")
-    if not hasattr(estimator, "classes_"):
+    if not hasattr(estimator, "coef_" if name in _REGRESSORS else "classes_"):
         raise ValueError(f"this {name} is not fitted yet: call fit before save")
     arrays = {}
     for member in _WEIGHTS[name]:
-        arrays[member] = np.ascontiguousarray(_fitted_array(estimator, member))
-    classes = np.asarray(estimator.classes_)
-    if classes.dtype.kind == "O":
-        classes = classes.astype(str)
-    arrays["classes_"] = classes
+        array = _fitted_array(estimator, member)
+        if sp.issparse(array):  # after sparsify()
+            array = array.toarray()
+        arrays[member] = np.ascontiguousarray(array)
+    if name not in _REGRESSORS:
+        classes = np.asarray(estimator.classes_)
+        if classes.dtype.kind == "O":
+            classes = classes.astype(str)
+        arrays["classes_"] = classes
     if hasattr(estimator, "feature_names_in_"):
         arrays["feature_names_in_"] = np.asarray(estimator.feature_names_in_).astype(str)
     meta = {
@@ -222,7 +244,7 @@ def load(path: str | os.PathLike):
     except (TypeError, ValueError) as error:
         _refuse(path, f"its hyperparameters are invalid ({error})")
 
-    expected = set(_WEIGHTS[name]) | {"classes_"}
+    expected = set(_WEIGHTS[name]) | (set() if name in _REGRESSORS else {"classes_"})
     missing = expected - set(members)
     unexpected = set(members) - expected - {"feature_names_in_"}
     if missing or unexpected:
@@ -241,7 +263,8 @@ def load(path: str | os.PathLike):
     if name == "TwoLayerNet":
         estimator.coefs_ = [members["coefs_0"], members["coefs_1"]]
         estimator.intercepts_ = [members["intercepts_0"], members["intercepts_1"]]
-    estimator.classes_ = members["classes_"]
+    if name not in _REGRESSORS:
+        estimator.classes_ = members["classes_"]
     if "feature_names_in_" in members:
         estimator.feature_names_in_ = members["feature_names_in_"].astype(object)
     for key in _SCALARS[name]:
@@ -265,14 +288,17 @@ def _check_arrays(path, name, estimator, members, scalars):
             type(value) not in (int, float) or not math.isfinite(value) or value < 0
         ):
             _refuse(path, f"{key} must be a non-negative number, got {value!r}")
-    classes = members["classes_"]
-    if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iufbU":
-        _refuse(path, "classes_ must be a 1-D array of at least 2 numbers or strings")
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        _refuse(path, "classes_ contains NaN or infinity")
-    if np.unique(classes).size != classes.size:
-        _refuse(path, "classes_ has repeated labels")
-    n_out = 1 if classes.size == 2 else classes.size
+    if name in _REGRESSORS:
+        n_out = 1
+    else:
+        classes = members["classes_"]
+        if classes.ndim != 1 or classes.size < 2 or classes.dtype.kind not in "iufbU":
+            _refuse(path, "classes_ must be a 1-D array of at least 2 numbers or strings")
+        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+            _refuse(path, "classes_ contains NaN or infinity")
+        if np.unique(classes).size != classes.size:
+            _refuse(path, "classes_ has repeated labels")
+        n_out = 1 if classes.size == 2 else classes.size
     if "feature_names_in_" in members:
         names = members["feature_names_in_"]
         if names.dtype.kind != "U" or names.shape != (n_features,):
@@ -282,6 +308,8 @@ def _check_arrays(path, name, estimator, members, scalars):
         hidden = estimator.n_hidden
         shapes = {"coefs_0": (n_features, hidden), "coefs_1": (hidden, n_out),
                   "intercepts_0": (hidden,), "intercepts_1": (n_out,)}  # fmt: skip
+    elif name in _REGRESSORS:
+        shapes = {"coef_": (n_features,), "intercept_": (1,)}
     else:
         shapes = {"coef_": (n_out, n_features), "intercept_": (n_out,)}
         if name == "LogisticRegressionSweep":

@@ -16,8 +16,9 @@ dense and CSR.
 
 The 'optimal' schedule (scikit-learn's default) runs with alpha=0.1 here: its first rate is
 sqrt(1/sqrt(alpha)), 5.6 at alpha=1e-3, and under that rate the squared losses' weights grow to
-1e11 or more in 300 samples, where both libraries' rounding differences (the order of a dot product's sums) are amplified
-without bound; at alpha=0.1 every case agrees to ~1e-12. The other schedules use alpha=1e-3.
+1e11 or more in 300 samples, where both libraries' rounding differences (the order of a dot
+product's sums) are amplified without bound; at alpha=0.1 every case agrees to ~1e-12. The other
+schedules use alpha=1e-3.
 """
 
 import numpy as np

@@ -123,14 +123,14 @@ LinearSGDState = namedtuple(
 )
 
 
-def optimal_init(alpha, loss=LOG_LOSS, epsilon=0.1):
+def optimal_init(alpha):
     """t0 of the 'optimal' schedule: the first rate equals SGDClassifier's heuristic
-    typw / max(1, dloss(p=-typw, y=1)) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd),
-    dloss being the loss's own signed gradient, as scikit-learn computes it."""
+    typw / max(1, dloss(p=-typw, y=1)) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd).
+    dloss is the loss's signed gradient, and at p < 0 < y it is negative or zero for every
+    loss of ``loss_terms``, so the first rate is typw for all of them (tested against
+    SGDClassifier and SGDRegressor for each loss). Plain Python: no compiling."""
     typw = math.sqrt(1.0 / math.sqrt(alpha))
-    residual, _, _ = loss_terms(loss, -typw, 1.0, epsilon)
-    initial_eta0 = typw / max(1.0, -residual)
-    return 1.0 / (initial_eta0 * alpha)
+    return 1.0 / (typw * alpha)
 
 
 def target_at(y, row, positive_class):
