@@ -163,20 +163,71 @@ def parameter_mixing(epoch, X, y, order, params, n_shards, *settings):
     return loss_sum / max(n_visits, 1)
 
 
+LINEAR_LOSSES = (
+    "log_loss", "squared_error", "hinge", "modified_huber", "squared_hinge", "perceptron",
+    "huber", "epsilon_insensitive", "squared_epsilon_insensitive",
+)  # fmt: skip  (codes as in fastsgd.kernels)
+
+
+def loss_and_gradient(loss, p, y, epsilon=0.1):
+    """(loss, dloss/dp) of prediction p for target y, scikit-learn's definitions
+    (sklearn/linear_model/_sgd_fast.pyx.tp and sklearn/_loss), written as the formulas. y is +1
+    or -1 for the classification losses (log_loss reads y > 0 as label 1), the value for the
+    regression losses."""
+    if loss == "log_loss":
+        label = 1.0 if y > 0 else 0.0
+        return float(np.logaddexp(0.0, p)) - label * p, float(sigmoid(p)) - label
+    if loss == "squared_error":
+        return 0.5 * (p - y) ** 2, p - y
+    if loss in ("hinge", "perceptron"):
+        threshold = 1.0 if loss == "hinge" else 0.0
+        z = p * y
+        return (threshold - z, -y) if z <= threshold else (0.0, 0.0)
+    if loss == "squared_hinge":
+        z = 1.0 - p * y
+        return (z * z, -2.0 * y * z) if z > 0 else (0.0, 0.0)
+    if loss == "modified_huber":
+        z = p * y
+        if z >= 1.0:
+            return 0.0, 0.0
+        if z >= -1.0:
+            return (1.0 - z) ** 2, -2.0 * (1.0 - z) * y
+        return -4.0 * z, -4.0 * y
+    if loss == "huber":
+        r = p - y
+        if abs(r) <= epsilon:
+            return 0.5 * r * r, r
+        return epsilon * (abs(r) - 0.5 * epsilon), epsilon if r >= 0 else -epsilon
+    if loss == "epsilon_insensitive":
+        gradient = -1.0 if y - p > epsilon else (1.0 if p - y > epsilon else 0.0)
+        return max(0.0, abs(y - p) - epsilon), gradient
+    if loss == "squared_epsilon_insensitive":
+        z = y - p
+        gradient = -2.0 * (z - epsilon) if z > epsilon else (
+            2.0 * (-z - epsilon) if z < -epsilon else 0.0)  # fmt: skip
+        return max(0.0, abs(z) - epsilon) ** 2, gradient
+    raise ValueError(f"unknown loss {loss!r}")
+
+
 def sgd_classifier_epoch(
     X, y, order, coef, intercept, *, learning_rate="constant", eta0=0.01, power_t=0.5,
     alpha=1e-4, l1_ratio=0.15, penalty=None, average=0, fit_intercept=True,
     sample_weight=None, class_weight=(1.0, 1.0), t=1.0, average_coef=None,
-    average_intercept=0.0, l1_owed=0.0, l1_applied=None,
+    average_intercept=0.0, l1_owed=0.0, l1_applied=None, loss="log_loss", epsilon=0.1,
+    intercept_decay=1.0, targets=None,
 ):  # fmt: skip
-    """One epoch of SGDClassifier's binary log-loss SGD, step by step on the true weights.
+    """One epoch of SGDClassifier's (or SGDRegressor's) SGD, step by step on the true weights.
 
-    The oracle of ``fastsgd.kernels.linear_sgd_epoch`` for one model (label 1 is positive).
+    The oracle of ``fastsgd.kernels.linear_sgd_epoch`` for one model: label 1 is the positive
+    class (target +1, every other label -1), or, with ``targets`` given (a regressor), those
+    float targets. ``loss`` is any of LINEAR_LOSSES (see ``loss_and_gradient``); the gradient
+    is clipped to 1e12 and the intercept's step scaled by ``intercept_decay``, as scikit-learn
+    does.
     X is a dense (n, k) array or a CSR matrix given as ``(data, indices, indptr)``; a dense row
     takes part with every feature, a CSR row with its stored entries. Per visit, in
     scikit-learn's order:
 
-        p = w . x + b;  eta = rate(t);  update = eta (y - s(p)) class_weight[y] sample_weight
+        p = w . x + b;  eta = rate(t);  update = -eta dloss(p, y) class_weight[y] sample_weight
         w *= max(0, 1 - (1 - l1_ratio) eta alpha)              (l2, elasticnet: every weight)
         w[x's features] += update * x;  b += update
         from t = average on: w_avg += (w - w_avg) / (t - average + 1), the same for b
@@ -190,7 +241,7 @@ def sgd_classifier_epoch(
     weights there. ``l1_owed`` and ``l1_applied`` carry the cumulative penalty from one epoch
     to the next of the same fit. Updates ``coef`` (k,) in place; returns a dict of intercept,
     average_coef, average_intercept, t, l1_owed, l1_applied and loss (the mean progressive
-    log-loss).
+    loss).
     """
     dense = not isinstance(X, tuple)
     l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
@@ -201,7 +252,7 @@ def sgd_classifier_epoch(
     average_coef = np.zeros(coef.shape[0]) if average_coef is None else average_coef
     typw = np.sqrt(1.0 / np.sqrt(alpha)) if alpha > 0 else 1.0
     t0 = 1.0 / (typw * alpha) if alpha > 0 else 0.0
-    loss = 0.0
+    total_loss = 0.0
     for row in order:
         if dense:
             features = np.arange(X.shape[1])
@@ -210,7 +261,10 @@ def sgd_classifier_epoch(
             data, indices, indptr = X
             features = indices[indptr[row] : indptr[row + 1]]
             values = data[indptr[row] : indptr[row + 1]].astype(np.float64)
-        label = float(y[row] == 1)
+        if targets is None:
+            target = 1.0 if y[row] == 1 else -1.0
+        else:
+            target = float(targets[row])
         p = float(coef[features] @ values) + intercept
         if learning_rate == "optimal":
             eta = 1.0 / (alpha * (t0 + t - 1.0))
@@ -218,14 +272,16 @@ def sgd_classifier_epoch(
             eta = eta0 / t**power_t
         else:
             eta = eta0
-        loss += float(logistic_loss(p, label == 1.0))
+        sample_loss, gradient = loss_and_gradient(loss, p, target, epsilon)
+        total_loss += sample_loss
         weight = 1.0 if sample_weight is None else float(sample_weight[row])
-        update = eta * (label - float(sigmoid(p))) * class_weight[int(label)] * weight
+        gradient = min(max(gradient, -1e12), 1e12)
+        update = -eta * gradient * class_weight[int(target > 0)] * weight
         if shrinks:
             coef *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
         np.add.at(coef, features, update * values)
         if fit_intercept:
-            intercept += update
+            intercept += update * intercept_decay
         if 0 < average <= t:
             seen = t - average + 1.0
             average_coef += (coef - average_coef) / seen
@@ -242,5 +298,5 @@ def sgd_classifier_epoch(
         t += 1.0
     return dict(
         intercept=intercept, average_coef=average_coef, average_intercept=average_intercept,
-        t=t, l1_owed=owed, l1_applied=applied, loss=loss / max(len(order), 1),
+        t=t, l1_owed=owed, l1_applied=applied, loss=total_loss / max(len(order), 1),
     )  # fmt: skip

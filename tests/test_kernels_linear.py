@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastsgd import reference
-from fastsgd.kernels import logistic_epoch
+from fastsgd.kernels import LINEAR_LOSSES, logistic_epoch
 from fastsgd.kernels.linear import (
     LEARNING_RATES,
     LinearSGDSettings,
@@ -29,13 +29,17 @@ from fastsgd.kernels.linear import (
 )
 
 
-def kernel_settings(penalty, learning_rate, alpha, l1_ratio, average, fit_intercept, power_t):
+def kernel_settings(
+    penalty, learning_rate, alpha, l1_ratio, average, fit_intercept, power_t,
+    loss="log_loss", epsilon=0.1, intercept_decay=1.0,
+):  # fmt: skip
     l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
     return LinearSGDSettings(
         LEARNING_RATES.index(learning_rate), power_t, alpha, optimal_init(alpha),
         (1 - l1_ratio) * alpha if penalty in ("l2", "elasticnet") else 0.0,
         l1_ratio * alpha if penalty in ("l1", "elasticnet") else 0.0,
         average, fit_intercept, penalty is not None,
+        LINEAR_LOSSES.index(loss), epsilon, intercept_decay,
     )  # fmt: skip
 
 
@@ -56,6 +60,8 @@ def run_kernel(rows, y, order, options, dtype, epochs=1, coef=None, weights=None
     config = kernel_settings(
         penalty, options["learning_rate"], options["alpha"], options["l1_ratio"],
         options["average"], options["fit_intercept"], options["power_t"],
+        options.get("loss", "log_loss"), options.get("epsilon", 0.1),
+        options.get("intercept_decay", 1.0),
     )  # fmt: skip
     class_weight = np.array([options["class_weight"]], dtype=np.float64)
     rates = np.full(1, options["eta0"])
@@ -79,6 +85,9 @@ def run_reference(rows, y, order, options, k, epochs=1, coef=None, weights=None)
                 "learning_rate", "eta0", "power_t", "alpha", "l1_ratio", "penalty",
                 "average", "fit_intercept", "class_weight",
             )},
+            **{key: options[key] for key in ("loss", "epsilon", "intercept_decay")
+               if key in options},
+            targets=None if y.dtype.kind in "iu" else y,
         )  # fmt: skip
         carried = {key: result[key] for key in carried}
     return (
@@ -220,3 +229,48 @@ def test_read_only_inputs_and_int32_indices():
     state, _ = run_kernel(tuple(parts), y, np.arange(40), options, np.float64)
     w, *_ = run_reference(tuple(parts), y, np.arange(40), options, 9)
     np.testing.assert_allclose(state.coef[0], w, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    loss=st.sampled_from(LINEAR_LOSSES),
+    regression=st.booleans(),
+    n=st.integers(1, 30),
+    k=st.integers(1, 10),
+    sparse=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    penalty=st.sampled_from([None, "l2", "l1", "elasticnet"]),
+    learning_rate=st.sampled_from(LEARNING_RATES),
+    average=st.sampled_from([0, 1, 4]),
+    intercept_decay=st.sampled_from([1.0, 0.01]),
+    epsilon=st.sampled_from([0.0, 0.1, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_every_loss_matches_reference(
+    loss, regression, n, k, sparse, dtype, penalty, learning_rate, average, intercept_decay,
+    epsilon, seed,
+):  # fmt: skip
+    """The engine against the NumPy transcription of scikit-learn's step, for each loss, on
+    class labels (+1/-1 targets) or float targets (a regressor)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, k))
+    X[rng.random((n, k)) > 0.6] = 0.0
+    X = X.astype(dtype)
+    y = rng.standard_normal(n) if regression else rng.integers(0, 2, n)
+    order = rng.permutation(n)
+    options = dict(
+        OPTIONS, loss=loss, epsilon=epsilon, intercept_decay=intercept_decay, penalty=penalty,
+        learning_rate=learning_rate, average=average, class_weight=(0.7, 1.6), n_features=k,
+        alpha=0.05, eta0=0.02,
+    )  # fmt: skip
+    matrix = sp.csr_matrix(X)
+    rows = (matrix.data, matrix.indices, matrix.indptr) if sparse else X
+    state, mean_loss = run_kernel(rows, y, order, options, dtype, epochs=2)
+    w, b, w_avg, b_avg, expected_loss = run_reference(rows, y, order, options, k, epochs=2)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(state.coef[0], w, **tol)
+    np.testing.assert_allclose(state.intercept[0], b, **tol)
+    np.testing.assert_allclose(mean_loss, expected_loss, **tol)
+    if average and penalty not in ("l1", "elasticnet"):
+        np.testing.assert_allclose(state.average_coef[0], w_avg, **tol)
+        np.testing.assert_allclose(state.average_intercept[0], b_avg, **tol)

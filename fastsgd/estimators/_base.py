@@ -664,13 +664,18 @@ class SGDBase(BaseEstimator):
         interrupt in the next epoch leaves in the model)."""
         return [p.copy() for p in params]
 
-    def _validation_split(self, order, codes, weights):
-        """SGDClassifier's early-stopping split: a stratified ``validation_fraction`` of the
-        rows (StratifiedShuffleSplit seeded with random_state), never trained on."""
-        n_rows = order.size
-        splitter = StratifiedShuffleSplit(
+    def _validation_splitter(self):
+        """The early-stopping splitter: SGDClassifier's stratified one (a regressor: random)."""
+        return StratifiedShuffleSplit(
             test_size=self.validation_fraction, random_state=self.random_state
         )
+
+    def _validation_split(self, order, codes, weights):
+        """SGDClassifier's early-stopping split: a ``validation_fraction`` of the rows, drawn by
+        ``_validation_splitter`` seeded with random_state (stratified by class for a
+        classifier), never trained on."""
+        n_rows = order.size
+        splitter = self._validation_splitter()
         try:
             train, held_out = next(splitter.split(np.zeros((n_rows, 1)), codes[order]))
         except ValueError as error:
@@ -680,8 +685,8 @@ class SGDBase(BaseEstimator):
             ) from None
         if weights is not None and not np.any(weights[order[held_out]] > 0):
             raise ValueError(
-                "The sample weights of the validation set are all zero; use another "
-                "random_state or validation_fraction."
+                "The sample weights for validation set are all zero, consider using a different "
+                "random state (or another validation_fraction)."
             )
         # both in visiting order, as SGDClassifier skips the held-out rows of its pass
         return np.sort(order[train]), np.sort(order[held_out])
@@ -698,7 +703,9 @@ class SGDBase(BaseEstimator):
             f"The weights became non-finite in epoch {epoch + 1}: training diverged. "
             f"{self._rate_description()} is likely too large for this data; lower it, or "
             "scale the features (for example with sklearn.preprocessing.StandardScaler). The "
-            "estimator keeps the state it had before this call."
+            "estimator keeps the state it had before this call. (scikit-learn's words: "
+            f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling input data "
+            "with StandardScaler or MinMaxScaler might help.)"
         )
 
     def _check_finite_scores(self, X_rows, scores):

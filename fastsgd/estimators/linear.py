@@ -8,6 +8,8 @@ SGDClassifier with the log-loss and the handout's defaults.
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import ClassVar
@@ -40,9 +42,14 @@ from fastsgd.kernels.linear import (
     LinearSGDSettings,
     LinearSGDState,
     linear_sgd_finish,
-    model_block_visits,
     optimal_init,
-    single_model_visits,
+    per_weight_block_visits,
+    per_weight_model_visits,
+    plain_block_visits,
+    plain_model_visits,
+    scaled_block_visits,
+    scaled_model_visits,
+    weight_work,
 )
 from fastsgd.parallel import STRATEGIES, logistic_epoch_average, logistic_epoch_hogwild
 
@@ -53,6 +60,16 @@ PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch
 SPARSE_INTERCEPT_DECAY = 0.01
 
 DEFAULT_EPSILON = 0.1
+
+ZERO_WEIGHTS_OPTION = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+
+
+def _loss_table(names):
+    """scikit-learn's public ``loss_functions`` table: each loss name with its default
+    arguments (epsilon for the losses that take one); fastsgd's losses are codes, not objects,
+    so the first item is the name."""
+    with_epsilon = ("huber", "epsilon_insensitive", "squared_epsilon_insensitive")
+    return {name: (name, DEFAULT_EPSILON) if name in with_epsilon else (name,) for name in names}
 
 
 def run_linear_engine(
@@ -67,17 +84,22 @@ def run_linear_engine(
     n_models = state.coef.shape[0]
     if order.shape[0] == 0 or not rates.any():
         return np.zeros(n_models), np.zeros(n_models)
+    per_weight, scaled = weight_work.py_func(settings)  # no compiling for a test of two flags
     if n_models > 1:
-        return model_block_visits(
+        if per_weight:
+            block = per_weight_block_visits
+        else:
+            block = scaled_block_visits if scaled else plain_block_visits
+        return block(
             X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
         )
-    per_weight = bool(
-        settings.average_start > 0 or settings.l1_strength > 0.0 or settings.track_norms
+    if per_weight:
+        visits = per_weight_model_visits
+    else:
+        visits = scaled_model_visits if scaled else plain_model_visits
+    loss, objective = visits(
+        X, y, order, sample_weight, rates[0], positive_class[0], class_weight, settings, state
     )
-    loss, objective = single_model_visits(
-        X, y, order, sample_weight, rates[0], positive_class[0], class_weight, settings, state,
-        per_weight,
-    )  # fmt: skip
     return np.array([loss]), np.array([objective])
 
 
@@ -85,7 +107,7 @@ def run_linear_engine(
 class _Session:
     """What one fit/partial_fit call hands to every kernel call."""
 
-    plain: bool  # the handout's update only: logistic_epoch and its parallel variants
+    plain: bool  # the handout's update only: the parallel kernels can run it
     positive_class: np.ndarray
     class_weight: np.ndarray  # (K, 2): the factor for target <= 0 / > 0 of each model
     weights: np.ndarray | None
@@ -141,10 +163,18 @@ class _LinearEngine(SparseCoefMixin):
         init = None
         if coef_init is not None or intercept_init is not None:
             init = {"coef": coef_init, "intercept": intercept_init, "warm_start": warm}
-        return self._fit(
+        self._fit(
             X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False,
             sample_weight=sample_weight,
         )  # fmt: skip
+        if self.power_t < 0:  # scikit-learn's deprecation, word for word
+            warnings.warn(
+                "Negative values for `power_t` are deprecated in version 1.8 and will raise an "
+                "error in 1.10. Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return self
 
     # -- hooks for the base class -------------------------------------------------------------
 
@@ -297,11 +327,15 @@ class _LinearEngine(SparseCoefMixin):
             return None
         refuse_non_numeric(sample_weight, "sample_weight", type(self).__name__)
         try:
-            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            # all zero is refused by scikit-learn >= 1.7 unless allowed (1.6 has no option)
+            allow = {"allow_all_zero_weights": True} if ZERO_WEIGHTS_OPTION else {}
+            weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, **allow)
         except (TypeError, ValueError) as error:
             explain_unreadable(sample_weight, "sample_weight", error)
             raise
-        if not np.any(weights):  # scikit-learn >= 1.7 says this itself, 1.6 trains nothing
+        # scikit-learn >= 1.7 says this itself, 1.6 trains nothing; with early stopping the
+        # validation split's check speaks instead, as in scikit-learn
+        if not np.any(weights) and not self.early_stopping:
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return weights
 
@@ -319,8 +353,8 @@ class _LinearEngine(SparseCoefMixin):
             and self.learning_rate in ("constant", "adaptive") and np.all(class_weight == 1.0)
         )  # fmt: skip
         session = _Session(plain, positive_class, class_weight, weights)
-        if plain:
-            return session
+        if plain and (n_shards > 1 or n_models > 1):
+            return session  # logistic_epoch's block loop or the parallel kernels
         if n_shards > 1:
             raise ValueError(
                 f"parallel={self.parallel!r} trains only dense input with the plain logistic "
@@ -348,8 +382,12 @@ class _LinearEngine(SparseCoefMixin):
             self._sparse_intercept_decay if sp.issparse(X) else 1.0,
         )
         width = coef.shape[1] if l1_strength > 0 else 0
+        # (the sweep keeps no averaged weights)
+        average_coef, average_intercept = (
+            params[2:4] if len(params) > 2 else self._average_accumulators(n_models, 0)
+        )
         session.state = LinearSGDState(
-            coef, intercept, params[2], params[3],
+            coef, intercept, average_coef, average_intercept,
             np.full(n_models, float(t)),  # every one-vs-rest model restarts at t_, as in sklearn
             np.zeros(n_models), np.zeros((n_models, width), coef.dtype),
             np.einsum("ij,ij->i", coef, coef, dtype=np.float64),
@@ -358,12 +396,18 @@ class _LinearEngine(SparseCoefMixin):
         )  # fmt: skip
         return session
 
+    @staticmethod
+    def _scaled(session):
+        """Whether the session's weights carry a scale or a lazy average to fold in at the end
+        (never for the plain update, whose first fit then compiles no fold)."""
+        return session.state is not None and weight_work.py_func(session.settings)[1]
+
     def _finish_session(self, session, params):
-        if session.state is not None:
+        if self._scaled(session):
             linear_sgd_finish(session.state)
 
     def _finished_params(self, session, params):
-        if session.state is None:
+        if not self._scaled(session):
             return [p.copy() for p in params]
         state = session.state._make(a.copy() for a in session.state)
         linear_sgd_finish(state)
@@ -390,16 +434,16 @@ class _LinearEngine(SparseCoefMixin):
         return True
 
     def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
-        if session.plain:  # the handout's update: the tuned kernel and its parallel variants
-            coef, intercept = params[0], params[1]
-            arguments = (
-                X, codes, order, coef, intercept, rates, session.positive_class,
-                self.fit_intercept,
-            )  # fmt: skip
-            if n_shards > 1:
-                losses = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-            else:
-                losses = logistic_epoch(*arguments)
+        arguments = (
+            X, codes, order, params[0], params[1], rates, session.positive_class,
+            self.fit_intercept,
+        )  # fmt: skip
+        if n_shards > 1:  # the handout's update on threads (_start_session checked the settings)
+            losses = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
+            return losses, losses
+        if session.state is None:
+            # the handout's one-vs-rest: logistic_epoch's block loop (see plain_block_epoch)
+            losses = logistic_epoch(*arguments)
             return losses, losses
         rows = (X.data, X.indices, X.indptr) if sp.issparse(X) else X
         return run_linear_engine(
@@ -519,9 +563,11 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     array([1])
     """
 
+    loss_functions: ClassVar[dict] = _loss_table(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)
+
     _parameter_constraints: ClassVar[dict] = {
         **_LinearEngine._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES))],
+        "loss": [StrOptions(set(loss_functions))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
@@ -610,11 +656,13 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     def _training_weights(self, X, y, classes, sample_weight, incremental):
         first_partial_fit = incremental and not self._has_fitted_state()
         if first_partial_fit and isinstance(self.class_weight, str):
-            raise ValueError(
-                f"class_weight {self.class_weight!r} is not supported for partial_fit. In order "
-                "to use 'balanced' weights, use compute_class_weight('balanced', "
-                "classes=classes, y=y) and pass the resulting weights as the class_weight "
-                "parameter."
+            name = self.class_weight
+            raise ValueError(  # scikit-learn's message, word for word
+                f"class_weight '{name}' is not supported for partial_fit. In order to use "
+                f"'balanced' weights, use compute_class_weight('{name}', classes=classes, "
+                "y=y). In place of y you can use a large enough sample of the full training "
+                "set target to properly estimate the class frequency distributions. Pass the "
+                "resulting weights as the class_weight parameter."
             )
         if self.class_weight is None:  # compute_class_weight would sort y only to check it
             self._expanded_class_weight = np.ones(classes.size)
@@ -690,9 +738,11 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
     (array([ 1. , -2. ,  0.5]), array([3.]))
     """
 
+    loss_functions: ClassVar[dict] = _loss_table(REGRESSION_LOSSES)
+
     _parameter_constraints: ClassVar[dict] = {
         **_LinearEngine._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "loss": [StrOptions(set(loss_functions))],
     }
 
     _warm_start_from_coef = False
@@ -787,23 +837,9 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
     def _positive_classes(self, n_models):
         return np.ones(n_models, dtype=np.int64)  # unused: float targets
 
-    def _validation_split(self, order, codes, weights):
-        """SGDRegressor's early-stopping split: a random ``validation_fraction`` of the rows
-        (ShuffleSplit seeded with random_state), never trained on."""
-        splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=self.random_state)
-        try:
-            train, held_out = next(splitter.split(np.zeros((order.size, 1))))
-        except ValueError as error:
-            raise ValueError(
-                f"early_stopping cannot split {order.size} samples with validation_fraction="
-                f"{self.validation_fraction}: {error}"
-            ) from None
-        if weights is not None and not np.any(weights[order[held_out]] > 0):
-            raise ValueError(
-                "The sample weights of the validation set are all zero; use another "
-                "random_state or validation_fraction."
-            )
-        return np.sort(order[train]), np.sort(order[held_out])
+    def _validation_splitter(self):
+        # SGDRegressor's early-stopping split: random, not stratified
+        return ShuffleSplit(test_size=self.validation_fraction, random_state=self.random_state)
 
     def _validation_scores(self, X, codes, rows, weights, params, session):
         X_rows = self._held_out_rows(X, rows, session)

@@ -69,7 +69,7 @@ from numba.extending import overload
 from fastsgd.kernels._checks import check_linear
 from fastsgd.kernels._dense import JIT_OPTIONS, VECTOR_FASTMATH
 from fastsgd.kernels._intrinsics import cast_like
-from fastsgd.kernels._math import LOG_LOSS, loss_terms
+from fastsgd.kernels._math import LOG_LOSS, logistic_terms, loss_terms
 from fastsgd.kernels._rows import (
     prefetch_distance_of,
     prefetch_visit,
@@ -79,9 +79,14 @@ from fastsgd.kernels._rows import (
     rows_step_and_dot,
     update_entries,
 )
-from fastsgd.kernels.logistic import LOSS_FLUSH
 
 CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE = 0, 1, 2, 3
+
+# The loss sums log(1 + tail) as the log of a running product, taken every LOSS_FLUSH visits:
+# one log per 512 samples instead of one log1p per sample (log1p costs ~10 ns here, a quarter of
+# a k=100 epoch's per-sample time). Each factor lies in [1, 2], so 512 of them stay below 2**512.
+# The absolute error per sample is about 1e-16, the rounding of 1 + tail.
+LOSS_FLUSH = 512
 
 LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive")
 
@@ -196,9 +201,15 @@ def begin_visit(
     linear + log(1 + tail) (see ``loss_terms``) and penalty the objective's penalty term
     (taken before the shrink, as scikit-learn does)."""
     eta = learning_rate_at(settings, rate, t)
-    residual, linear, tail = loss_terms(settings.loss, margin, target, settings.epsilon)
+    if settings.loss == LOG_LOSS:
+        # the log-loss's small helper directly, which LLVM inlines
+        residual, linear, tail = logistic_terms(margin, target > 0.0)
+    else:
+        residual, linear, tail = loss_terms(settings.loss, margin, target, settings.epsilon)
     penalty = 0.5 * settings.l2_strength * sq_norm + settings.l1_strength * l1_norm
-    update = eta * residual * (weight_1 if target > 0.0 else weight_0) * weight
+    # scikit-learn's association, (eta residual) (class_weight sample_weight): the second
+    # factor is off the per-sample dependency chain
+    update = eta * residual * ((weight_1 if target > 0.0 else weight_0) * weight)
     if settings.l2_strength > 0.0:
         # never below zero when eta * alpha > 1: the weights are zeroed instead
         shrink = max(0.0, 1.0 - settings.l2_strength * eta)
@@ -210,7 +221,8 @@ def begin_visit(
 
 @njit(cache=True, nogil=True, inline="always")
 def finish_visit(
-    settings, eta, update, t, wscale, average_a, average_b, intercept, average_intercept, l1_total
+    settings, eta, update, t, wscale, average_a, average_b, intercept, average_intercept, l1_total,
+    scaled,
 ):
     """Model m's visit after its weight step is known: the intercept, the averaging
     coefficients (Bottou's lazy average) and the L1 total. Returns (average_weight, average_a,
@@ -219,6 +231,8 @@ def finish_visit(
     if settings.fit_intercept and update != 0.0:
         intercept += update * settings.intercept_decay
     average_weight = 0.0
+    if not scaled:  # a compile-time constant: the plain update has no average and no L1
+        return average_weight, average_a, average_b, intercept, average_intercept, l1_total, t + 1
     if settings.average_start > 0 and settings.average_start <= t:
         seen = t - settings.average_start + 1.0
         average_weight = -average_a
@@ -243,32 +257,62 @@ def linear_sgd_epoch(
     objective = np.zeros(n_models)
     if n_visits == 0:
         return loss, objective
+    per_weight, scaled = weight_work(settings)
     if n_models == 1:
         if rates[0] != 0.0:
-            averaging = settings.average_start > 0
-            if averaging or settings.l1_strength > 0.0 or settings.track_norms:
+            if per_weight:
                 loss[0], objective[0] = single_model_visits(
                     X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
-                    settings, state, True,
+                    settings, state, True, True,
+                )  # fmt: skip
+            elif scaled:
+                loss[0], objective[0] = single_model_visits(
+                    X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
+                    settings, state, False, True,
                 )  # fmt: skip
             else:
                 loss[0], objective[0] = single_model_visits(
                     X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
-                    settings, state, False,
+                    settings, state, False, False,
                 )  # fmt: skip
         return loss, objective
+    if per_weight:
+        return model_block_visits(
+            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
+            True, True,
+        )  # fmt: skip
+    if scaled:
+        return model_block_visits(
+            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
+            False, True,
+        )  # fmt: skip
     return model_block_visits(
-        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
-    )
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
+        False, False,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def weight_work(settings):
+    """(per_weight, scaled): whether a step does work per weight beyond the gradient step
+    (averaging, L1, the running norms), and whether the weights carry a scale (an L2 shrink).
+    A step with neither is the handout's plain update."""
+    per_weight = settings.average_start > 0 or settings.l1_strength > 0.0 or settings.track_norms
+    return per_weight, per_weight or settings.l2_strength > 0.0
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def single_model_visits(
-    X, y, order, sample_weight, rate, positive_class, class_weight, settings, state, per_weight
-):
+    X, y, order, sample_weight, rate, positive_class, class_weight, settings, state, per_weight,
+    scaled,
+):  # fmt: skip
     """linear_sgd_epoch for one model, its scalars kept in registers: no store-to-load round
     trip through the state arrays on the per-sample chain (a9a: 63 -> 30 ns per sample for
-    everything but the row pass). Returns (mean loss, mean objective)."""
+    everything but the row pass). Returns (mean loss, mean objective).
+
+    ``per_weight`` and ``scaled`` (see ``weight_work``) are compile-time constants: without
+    a scale the step is the handout's plain update, the weight pass one fused update-and-dot
+    (what ``logistic_epoch`` runs), with no division by wscale on the per-sample chain."""
     # Arrays are taken out of the state tuple once: a tuple access inside the loop costs a
     # reference count (an atomic add and subtract) on every visit.
     coef, average_coef, l1_applied = state.coef, state.average_coef, state.l1_applied
@@ -280,6 +324,7 @@ def single_model_visits(
     # between two passes numba kept the reference counts of their array arguments on every
     # visit (a9a, in order: 1.2 -> 1.5x SGDClassifier).
     per_weight = literally(per_weight)
+    scaled = literally(scaled)
     threshold = 1e-9 if coef.itemsize == 8 else 1e-6  # scikit-learn's reset_wscale thresholds
     t, wscale = state.t[0], state.wscale[0]
     average_a, average_b = state.average_a[0], state.average_b[0]
@@ -304,15 +349,19 @@ def single_model_visits(
         product *= 1.0 + tail
         if settings.track_norms:
             penalty_total += penalty
-        if wscale < threshold:
-            state.wscale[0], state.average_a[0], state.average_b[0] = wscale, average_a, average_b
-            fold_scales(state, 0, averaging)
-            wscale, average_a, average_b = 1.0, 0.0, 1.0
-        step = cast_like(update / wscale, coef)
+        if scaled:
+            if wscale < threshold:
+                state.wscale[0], state.average_a[0] = wscale, average_a
+                state.average_b[0] = average_b
+                fold_scales(state, 0, averaging)
+                wscale, average_a, average_b = 1.0, 0.0, 1.0
+            step = cast_like(update / wscale, coef)
+        else:
+            step = cast_like(update, coef)
         average_weight, average_a, average_b, intercept, average_intercept, l1_total, t = (
             finish_visit(
                 settings, eta, update, t, wscale, average_a, average_b, intercept,
-                average_intercept, l1_total,
+                average_intercept, l1_total, scaled,
             )
         )  # fmt: skip
         if per_weight:
@@ -325,7 +374,7 @@ def single_model_visits(
                 l1_norm = absolutes * wscale
         else:
             dot = row_step_and_dot(step, data, indices, indptr, row, coef, next_row, zero)
-        margin = wscale * dot + intercept
+        margin = (wscale * dot if scaled else dot) + intercept
         if (i + 1) % LOSS_FLUSH == 0:
             log_total += math.log(product)
             product = 1.0
@@ -339,10 +388,13 @@ def single_model_visits(
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def model_block_visits(
-    X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
-):
+    X, y, order, sample_weight, rates, positive_class, class_weight, settings, state, per_weight,
+    scaled,
+):  # fmt: skip
     """linear_sgd_epoch for K > 1 models (one-vs-rest, sweeps), their state in arrays; every
-    model steps first, then one row pass serves them all."""
+    model steps first, then one row pass serves them all. ``per_weight`` and ``scaled`` as in
+    ``single_model_visits``, compile-time constants (with per_weight a run-time flag, numba
+    kept the reference counts of both row passes' arrays on every visit: 2x slower at K=8)."""
     coef, average_coef, l1_applied = state.coef, state.average_coef, state.l1_applied
     n_models = coef.shape[0]
     n_visits = order.shape[0]
@@ -353,9 +405,16 @@ def model_block_visits(
     penalty_sum = np.zeros(n_models)
     averaging = settings.average_start > 0
     l1 = settings.l1_strength > 0.0
-    per_weight = averaging or l1 or settings.track_norms
+    per_weight = literally(per_weight)
+    scaled = literally(scaled)
     threshold = 1e-9 if coef.itemsize == 8 else 1e-6
-    wscale = state.wscale
+    # Every array taken out of the state tuple once: an access to a tuple's array inside the
+    # loop costs a reference count (an atomic add and subtract) each time, which made this
+    # loop 2x slower at K=8 (k=100, the plain update).
+    wscale, t, intercept = state.wscale, state.t, state.intercept
+    sq_norm, l1_norm, l1_total = state.sq_norm, state.l1_norm, state.l1_total
+    average_a, average_b = state.average_a, state.average_b
+    average_intercept = state.average_intercept
     steps = np.zeros(n_models, dtype=coef.dtype)
     updates = np.zeros(n_models)
     average_weights = np.zeros(n_models)
@@ -367,7 +426,7 @@ def model_block_visits(
     first = order[0]
     for m in range(n_models):
         margins[m] = (
-            wscale[m] * row_dot(data, indices, indptr, first, coef, m, zero) + state.intercept[m]
+            wscale[m] * row_dot(data, indices, indptr, first, coef, m, zero) + intercept[m]
         )
 
     for i in range(n_visits):
@@ -381,29 +440,34 @@ def model_block_visits(
             average_weights[m] = 0.0
             if rates[m] == 0.0:
                 continue
-            eta, update, linear, tail, penalty, wscale[m], state.sq_norm[m], state.l1_norm[m] = (
-                begin_visit(
-                    settings, rates[m], state.t[m], margins[m],
-                    target_at(y, row, positive_class[m]), weight, class_weight[m, 0],
-                    class_weight[m, 1], wscale[m], state.sq_norm[m], state.l1_norm[m],
-                )
+            eta, update, linear, tail, penalty, wscale[m], sq_norm[m], l1_norm[m] = begin_visit(
+                settings, rates[m], t[m], margins[m], target_at(y, row, positive_class[m]),
+                weight, class_weight[m, 0], class_weight[m, 1], wscale[m], sq_norm[m],
+                l1_norm[m],
             )  # fmt: skip
             linear_sum[m] += linear
             tail_product[m] *= 1.0 + tail
             if settings.track_norms:
                 penalty_sum[m] += penalty
-            if wscale[m] < threshold:
-                fold_scales(state, m, averaging)
             updates[m] = update
-            steps[m] = cast_like(update / wscale[m], coef)
-            (
-                average_weights[m], state.average_a[m], state.average_b[m], state.intercept[m],
-                state.average_intercept[m], state.l1_total[m], state.t[m],
-            ) = finish_visit(
-                settings, eta, update, state.t[m], wscale[m], state.average_a[m],
-                state.average_b[m], state.intercept[m], state.average_intercept[m],
-                state.l1_total[m],
-            )  # fmt: skip
+            if scaled:
+                if wscale[m] < threshold:
+                    fold_scales(state, m, averaging)
+                steps[m] = cast_like(update / wscale[m], coef)
+            else:
+                steps[m] = cast_like(update, coef)
+            if scaled:
+                (
+                    average_weights[m], average_a[m], average_b[m], intercept[m],
+                    average_intercept[m], l1_total[m], t[m],
+                ) = finish_visit(
+                    settings, eta, update, t[m], wscale[m], average_a[m], average_b[m],
+                    intercept[m], average_intercept[m], l1_total[m], True,
+                )  # fmt: skip
+            else:  # only the intercept and the count change
+                _, _, _, intercept[m], _, _, t[m] = finish_visit(
+                    settings, eta, update, t[m], 1.0, 0.0, 1.0, intercept[m], 0.0, 0.0, False
+                )
 
         if per_weight:
             for m in range(n_models):
@@ -411,17 +475,17 @@ def model_block_visits(
                     continue
                 dot, squares, absolutes = update_entries(
                     data, indices, indptr, row, next_row, coef, m, steps[m],
-                    average_coef, average_weights[m], l1_applied, state.l1_total[m],
+                    average_coef, average_weights[m], l1_applied, l1_total[m],
                     wscale[m], averaging, l1, zero,
                 )  # fmt: skip
                 dots[m] = dot
                 if settings.track_norms and updates[m] != 0.0:
-                    state.sq_norm[m] = squares * wscale[m] * wscale[m]
-                    state.l1_norm[m] = absolutes * wscale[m]
+                    sq_norm[m] = squares * wscale[m] * wscale[m]
+                    l1_norm[m] = absolutes * wscale[m]
         else:
             rows_step_and_dot(steps, data, indices, indptr, row, coef, next_row, dots, zero)
         for m in range(n_models):
-            margins[m] = wscale[m] * dots[m] + state.intercept[m]
+            margins[m] = wscale[m] * dots[m] + intercept[m]
         if (i + 1) % LOSS_FLUSH == 0:
             for m in range(n_models):
                 log_sum[m] += math.log(tail_product[m])
@@ -431,3 +495,68 @@ def model_block_visits(
         log_sum[m] += math.log(tail_product[m])
     loss = (linear_sum + log_sum) / n_visits
     return loss, loss + penalty_sum / n_visits
+
+
+# Entry points for a caller in Python (the estimators), one per kind of step, each with its
+# flags fixed: a function that asks for literal arguments, called from Python, is typed anew
+# on every call, and numba compiles only the loop a fit needs.
+
+
+@njit(cache=True, nogil=True)
+def plain_model_visits(X, y, order, sample_weight, rate, positive_class, class_weight, settings,
+                       state):  # fmt: skip
+    """single_model_visits without a scale or per-weight work: the handout's plain update."""
+    return single_model_visits(
+        X, y, order, sample_weight, rate, positive_class, class_weight, settings, state, False,
+        False,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def scaled_model_visits(X, y, order, sample_weight, rate, positive_class, class_weight,
+                        settings, state):  # fmt: skip
+    """single_model_visits with the L2 scale and no per-weight work."""
+    return single_model_visits(
+        X, y, order, sample_weight, rate, positive_class, class_weight, settings, state, False,
+        True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def per_weight_model_visits(X, y, order, sample_weight, rate, positive_class, class_weight,
+                            settings, state):  # fmt: skip
+    """single_model_visits with averaging, L1 or the running norms."""
+    return single_model_visits(
+        X, y, order, sample_weight, rate, positive_class, class_weight, settings, state, True,
+        True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def plain_block_visits(X, y, order, sample_weight, rates, positive_class, class_weight,
+                       settings, state):  # fmt: skip
+    """model_block_visits without a scale or per-weight work."""
+    return model_block_visits(
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state, False,
+        False,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def scaled_block_visits(X, y, order, sample_weight, rates, positive_class, class_weight,
+                        settings, state):  # fmt: skip
+    """model_block_visits with the L2 scale and no per-weight work."""
+    return model_block_visits(
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state, False,
+        True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def per_weight_block_visits(X, y, order, sample_weight, rates, positive_class, class_weight,
+                            settings, state):  # fmt: skip
+    """model_block_visits with averaging, L1 or the running norms."""
+    return model_block_visits(
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state, True,
+        True,
+    )  # fmt: skip
