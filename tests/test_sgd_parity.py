@@ -194,3 +194,27 @@ def test_warm_start_and_partial_fit_match_sklearn(average):
             # plain intercept from 0
             b = theirs(**kwargs).fit(X, y).partial_fit(X, y, **extra)
             assert relative_difference(a, b) < RTOL
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_shuffled_fits_match_sklearn(estimator, early_stopping, sparse):
+    """shuffle=True (the default) with an int random_state: fastsgd draws scikit-learn's seed
+    and shuffles with its xorshift Fisher-Yates, so binary and regression fits visit the
+    samples in scikit-learn's order, epoch after epoch, held-out rows skipped."""
+    X, classes, target = make_data(n=300)
+    X = sp.csr_matrix(X) if sparse else X
+    if estimator == "classifier":
+        ours_class, theirs_class, y = SGDClassifier, linear_model.SGDClassifier, classes == 1
+    else:
+        ours_class, theirs_class, y = SGDRegressor, linear_model.SGDRegressor, target
+    for random_state in (0, 7):
+        kwargs = dict(
+            alpha=0.1, max_iter=6, tol=None, early_stopping=early_stopping,
+            random_state=random_state, average=50,
+        )  # fmt: skip
+        ours = ours_class(**kwargs).fit(X, y)
+        theirs = theirs_class(**kwargs).fit(X, y)
+        assert relative_difference(ours, theirs) < RTOL
+        assert ours.t_ == theirs.t_

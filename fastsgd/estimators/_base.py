@@ -456,8 +456,10 @@ class SGDBase(BaseEstimator):
         n_rows = order.size  # SGDClassifier advances t_ by the validation rows too
         weights = self._training_weights(X, y, classes, sample_weight, incremental)
         validation = None
+        rows = order
         if getattr(self, "early_stopping", False) and not incremental:
             order, validation = self._validation_split(order, codes, weights)
+        next_order = self._epoch_orders(rng, n_classes, rows, order)
         n_samples = order.size
         step = self._samples_per_step
         row_width = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
@@ -490,7 +492,7 @@ class SGDBase(BaseEstimator):
             ) as bar:
                 for epoch in range(max_iter):
                     if self.shuffle:
-                        rng.shuffle(order)
+                        order = next_order()
                     running = rates > 0
                     losses, objectives = self._run_epoch(
                         X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads,
@@ -602,6 +604,17 @@ class SGDBase(BaseEstimator):
         """(shards of the visiting order, threads) of the ``parallel`` strategy; (1, 1) trains
         sequentially."""
         return resolve_n_jobs(self.n_jobs)
+
+    def _epoch_orders(self, rng, n_classes, rows, train):
+        """A function that returns each shuffled epoch's visiting order of the ``train`` rows
+        (``rows`` are all the rows of the call, held-out ones included): here a NumPy shuffle
+        of ``train`` in place."""
+
+        def next_order():
+            rng.shuffle(train)
+            return train
+
+        return next_order
 
     def _continued_count(self, incremental):
         """(t, loss_curve) to go on from when training continues from the fitted weights."""

@@ -22,7 +22,7 @@ from sklearn.base import RegressorMixin
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import ShuffleSplit
-from sklearn.utils import compute_class_weight
+from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -51,6 +51,7 @@ from fastsgd.kernels.linear import (
     scaled_model_visits,
     weight_work,
 )
+from fastsgd.kernels.shuffle import xorshift_shuffle
 from fastsgd.parallel import STRATEGIES, logistic_epoch_average, logistic_epoch_hogwild
 
 PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch_hogwild}
@@ -60,6 +61,8 @@ PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch
 SPARSE_INTERCEPT_DECAY = 0.01
 
 DEFAULT_EPSILON = 0.1
+
+MAX_INT = np.iinfo(np.int32).max  # scikit-learn's bound for its seeds
 
 ZERO_WEIGHTS_OPTION = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
 
@@ -177,6 +180,35 @@ class _LinearEngine(SparseCoefMixin):
         return self
 
     # -- hooks for the base class -------------------------------------------------------------
+
+    def _epoch_orders(self, rng, n_classes, rows, train):
+        """scikit-learn's shuffled orders: it draws a seed from random_state (after one draw
+        of its own for the dataset; a regressor draws the seed first), then every epoch shuffles
+        the order the last one left, all rows, with that seed and its xorshift generator
+        (``fastsgd.kernels.shuffle``), and skips the held-out rows. With an int random_state a
+        binary or regression fit visits the samples in scikit-learn's order (tested). With
+        more classes scikit-learn shuffles each one-vs-rest model with its own seed; fastsgd
+        trains them all in one pass, in the order of the first class's seed."""
+        if n_classes > 2:
+            rng = check_random_state(rng.randint(MAX_INT, size=n_classes)[0])
+        seed = self._shuffle_seed(rng)
+        visits = rows.copy()
+        keep = None
+        if train.size != rows.size:
+            keep = np.zeros(int(rows.max()) + 1, dtype=bool)
+            keep[train] = True
+
+        def next_order():
+            xorshift_shuffle(visits, seed)
+            return visits if keep is None else visits[keep[visits]]
+
+        return next_order
+
+    @staticmethod
+    def _shuffle_seed(rng):
+        """fit_binary's draws: make_dataset's seed (unused here), then the shuffle seed."""
+        rng.randint(1, MAX_INT)
+        return int(rng.randint(MAX_INT))
 
     def _continued_count(self, incremental):
         if incremental:
@@ -836,6 +868,13 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
 
     def _positive_classes(self, n_models):
         return np.ones(n_models, dtype=np.int64)  # unused: float targets
+
+    @staticmethod
+    def _shuffle_seed(rng):
+        # _fit_regressor draws the shuffle seed first, then make_dataset's
+        seed = int(rng.randint(0, MAX_INT))
+        rng.randint(1, MAX_INT)
+        return seed
 
     def _validation_splitter(self):
         # SGDRegressor's early-stopping split: random, not stratified
