@@ -84,13 +84,10 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
     losses = np.zeros(n_models)
     if order.shape[0] == 0:
         return losses
-    settings = plain_settings(fit_intercept)
-    state = plain_state(coef, intercept)
-    class_weight = np.ones((n_models, 2))
     if n_models == 1:
         losses[0], _ = single_model_visits(
-            X, y, order, None, eta[0], positive_class[0], class_weight, settings, state, False,
-            False,
+            X, y, order, None, eta[0], positive_class[0], np.ones((1, 2)),
+            plain_settings(fit_intercept), plain_state(coef, intercept), False, False,
         )  # fmt: skip
         return losses
     return plain_block_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept)
