@@ -192,7 +192,7 @@ class _LinearEngine(SparseCoefMixin):
         if n_classes > 2:
             rng = check_random_state(rng.randint(MAX_INT, size=n_classes)[0])
         seed = self._shuffle_seed(rng)
-        visits = rows.copy()
+        visits = rows  # the fit's own index array (never the caller's), shuffled in place
         keep = None
         if train.size != rows.size:
             keep = np.zeros(int(rows.max()) + 1, dtype=bool)

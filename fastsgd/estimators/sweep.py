@@ -212,7 +212,9 @@ class LogisticRegressionSweep(LogisticRegression):
 
     def _score_settings(self, X, y, rates):
         scores = X @ self.coefs_path_.reshape(-1, X.shape[1]).T
-        scores = scores + self.intercepts_path_.reshape(-1)
+        # in float64: sklearn's log_loss clips probabilities at their dtype's eps, which in
+        # float32 caps a sample's loss near 15.9 and made float32 sweeps rank differently
+        scores = np.asarray(scores, dtype=np.float64) + self.intercepts_path_.reshape(-1)
         n_outputs = self.intercepts_path_.shape[1]
         losses, accuracies = np.empty(rates.size), np.empty(rates.size)
         for setting in range(rates.size):
