@@ -104,8 +104,10 @@ class LogisticRegression(SGDClassifier):
         Learn the intercept. When False the intercept stays at its initial value (0, or
         ``intercept_init``) but still enters the margin, as in SGDClassifier.
     warm_start : bool, default=False
-        ``fit`` starts from the current weights instead of zeros. The features, classes and
-        hyperparameters that set the weights' shapes must be the same as before.
+        ``fit`` starts from the current ``coef_`` and ``intercept_`` instead of zeros, as
+        SGDClassifier does: t_ counts from 1 again (the 'optimal' and 'invscaling' schedules
+        restart) and the average restarts. The features and classes must be the same as
+        before.
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None

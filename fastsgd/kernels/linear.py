@@ -189,6 +189,69 @@ def linear_sgd_finish(state):
         fold_scales(state, m, averaging)
 
 
+def fold_when_small(scaled, state, m, wscale, average_a, average_b, threshold, averaging):
+    """(wscale, average_a, average_b) of model m, folded into its arrays first (fold_scales)
+    when wscale has fallen below threshold. ``scaled`` is a compile-time constant: without a
+    scale this is nothing, and numba then compiles no fold (it compiles every function a
+    pruned branch calls, which cost the plain loop 0.35 s of its first fit)."""
+    raise NotImplementedError("fold_when_small is only available inside @njit functions")
+
+
+@overload(fold_when_small, inline="always", prefer_literal=True, jit_options=JIT_OPTIONS)
+def _fold_when_small(scaled, state, m, wscale, average_a, average_b, threshold, averaging):
+    if isinstance(scaled, types.BooleanLiteral) and not scaled.literal_value:
+        return lambda scaled, state, m, wscale, average_a, average_b, threshold, averaging: (
+            wscale, average_a, average_b
+        )
+
+    def impl(scaled, state, m, wscale, average_a, average_b, threshold, averaging):
+        if wscale < threshold:
+            state.wscale[m], state.average_a[m], state.average_b[m] = wscale, average_a, average_b
+            fold_scales(state, m, averaging)
+            return 1.0, 0.0, 1.0
+        return wscale, average_a, average_b
+
+    return impl
+
+
+def model_row_update(
+    per_weight, data, indices, indptr, row, next_row, W, step, AW, average_weight, Q, l1_total,
+    wscale, averaging, l1, zero,
+):  # fmt: skip
+    """The single model's pass over X[row]: ``update_entries`` when ``per_weight`` (a
+    compile-time constant), else the fused update-and-dot; returns (dot of the next row,
+    squares, absolutes), the last two 0 without per-weight work. An overload rather than a
+    branch, so that the plain and scaled loops compile no per-weight pass (0.3 s)."""
+    raise NotImplementedError("model_row_update is only available inside @njit functions")
+
+
+@overload(model_row_update, inline="always", prefer_literal=True, jit_options=JIT_OPTIONS)
+def _model_row_update(
+    per_weight, data, indices, indptr, row, next_row, W, step, AW, average_weight, Q, l1_total,
+    wscale, averaging, l1, zero,
+):  # fmt: skip
+    if isinstance(per_weight, types.BooleanLiteral) and not per_weight.literal_value:
+
+        def plain(
+            per_weight, data, indices, indptr, row, next_row, W, step, AW, average_weight, Q,
+            l1_total, wscale, averaging, l1, zero,
+        ):  # fmt: skip
+            return row_step_and_dot(step, data, indices, indptr, row, W, next_row, zero), 0.0, 0.0
+
+        return plain
+
+    def full(
+        per_weight, data, indices, indptr, row, next_row, W, step, AW, average_weight, Q,
+        l1_total, wscale, averaging, l1, zero,
+    ):  # fmt: skip
+        return update_entries(
+            data, indices, indptr, row, next_row, W, 0, step, AW, average_weight, Q, l1_total,
+            wscale, averaging, l1, zero,
+        )  # fmt: skip
+
+    return full
+
+
 @njit(cache=True, nogil=True, inline="always")
 def begin_visit(
     settings, rate, t, margin, target, weight, weight_0, weight_1, wscale, sq_norm, l1_norm
@@ -349,31 +412,23 @@ def single_model_visits(
         product *= 1.0 + tail
         if settings.track_norms:
             penalty_total += penalty
-        if scaled:
-            if wscale < threshold:
-                state.wscale[0], state.average_a[0] = wscale, average_a
-                state.average_b[0] = average_b
-                fold_scales(state, 0, averaging)
-                wscale, average_a, average_b = 1.0, 0.0, 1.0
-            step = cast_like(update / wscale, coef)
-        else:
-            step = cast_like(update, coef)
+        wscale, average_a, average_b = fold_when_small(
+            scaled, state, 0, wscale, average_a, average_b, threshold, averaging
+        )
+        step = cast_like(update / wscale if scaled else update, coef)
         average_weight, average_a, average_b, intercept, average_intercept, l1_total, t = (
             finish_visit(
                 settings, eta, update, t, wscale, average_a, average_b, intercept,
                 average_intercept, l1_total, scaled,
             )
         )  # fmt: skip
-        if per_weight:
-            dot, squares, absolutes = update_entries(
-                data, indices, indptr, row, next_row, coef, 0, step, average_coef, average_weight,
-                l1_applied, l1_total, wscale, averaging, l1, zero,
-            )  # fmt: skip
-            if settings.track_norms and update != 0.0:
-                sq_norm = squares * wscale * wscale
-                l1_norm = absolutes * wscale
-        else:
-            dot = row_step_and_dot(step, data, indices, indptr, row, coef, next_row, zero)
+        dot, squares, absolutes = model_row_update(
+            per_weight, data, indices, indptr, row, next_row, coef, step, average_coef,
+            average_weight, l1_applied, l1_total, wscale, averaging, l1, zero,
+        )  # fmt: skip
+        if per_weight and settings.track_norms and update != 0.0:
+            sq_norm = squares * wscale * wscale
+            l1_norm = absolutes * wscale
         margin = (wscale * dot if scaled else dot) + intercept
         if (i + 1) % LOSS_FLUSH == 0:
             log_total += math.log(product)
@@ -450,12 +505,10 @@ def model_block_visits(
             if settings.track_norms:
                 penalty_sum[m] += penalty
             updates[m] = update
-            if scaled:
-                if wscale[m] < threshold:
-                    fold_scales(state, m, averaging)
-                steps[m] = cast_like(update / wscale[m], coef)
-            else:
-                steps[m] = cast_like(update, coef)
+            wscale[m], average_a[m], average_b[m] = fold_when_small(
+                scaled, state, m, wscale[m], average_a[m], average_b[m], threshold, averaging
+            )
+            steps[m] = cast_like(update / wscale[m] if scaled else update, coef)
             if scaled:
                 (
                     average_weights[m], average_a[m], average_b[m], intercept[m],
