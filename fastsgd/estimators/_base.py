@@ -22,201 +22,39 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from fastsgd.estimators._labels import check_partial_fit_classes, encode_labels
+from fastsgd.estimators._validation import (
+    as_float_array,
+    checked_csr,
+    explain_unreadable,
+    float_dtypes,
+    refuse_non_numeric,
+)
 from fastsgd.parallel import STRATEGIES, parallel_region, resolve_n_jobs
+
+# Re-exported: the other estimators and fastsgd.dask import these from here.
+__all__ = [
+    "SGDBase",
+    "SGDClassifierBase",
+    "TrainingInterruptedWarning",
+    "as_float_array",
+    "check_partial_fit_classes",
+    "checked_csr",
+    "encode_labels",
+    "explain_unreadable",
+    "float_dtypes",
+    "kept_an_epoch",
+    "refuse_non_numeric",
+]
 
 # Samples x features x models handled per kernel call. A chunk of this size takes tens of
 # milliseconds: often enough to keep the progress bar live, rare enough that the Python call per
 # chunk costs nothing measurable.
 CHUNK_ELEMENTS = 1 << 24
 
-# Integer labels are encoded with bincount when their range is at most this many times the number
-# of samples: np.unique(y, return_inverse=True) costs 137 ms on 1e6 int64 labels here, twice a
-# whole k=100 epoch, against ~5 ms for the bincount path.
-DENSE_LABEL_RANGE = 4
-
-
-# dtypes that numpy turns into floats without complaint although they are not features:
-# strings parsed as numbers, dates as their tick counts, records field by field.
-NOT_NUMBERS = {
-    "U": "strings",
-    "S": "bytes",
-    "M": "dates",
-    "m": "time spans",
-    "V": "structured records",
-}
-
-
-def refuse_non_numeric(value, name, estimator_name):
-    """Raise a ValueError naming ``name`` when ``value`` has a dtype that is not numbers.
-
-    Arrays and sparse matrices carry one dtype, a pandas DataFrame one per column (a check per
-    column, never per value); other input is converted by validate_data, and a failed
-    conversion is explained by ``explain_unreadable``.
-    """
-    dtype = getattr(value, "dtype", None)
-    if isinstance(dtype, np.dtype):
-        _refuse_dtype(dtype, name, estimator_name)
-        return
-    dtypes = getattr(value, "dtypes", None)
-    if dtypes is not None and hasattr(dtypes, "items"):  # a DataFrame
-        for column, column_dtype in dtypes.items():
-            _refuse_dtype(column_dtype, f"{name} column {column!r}", estimator_name)
-
-
-def _refuse_dtype(dtype, name, estimator_name):
-    kind = getattr(dtype, "kind", None)
-    if kind == "c":  # scikit-learn's wording, which its estimator checks look for
-        raise ValueError(
-            f"Complex data not supported: {name} has dtype {dtype}; {estimator_name} needs "
-            "real numbers."
-        )
-    # pandas' string dtypes have kind "O", as object columns of numbers do
-    what = NOT_NUMBERS.get(kind) or ("strings" if str(dtype) in ("str", "string") else None)
-    if what:
-        raise ValueError(
-            f"{name} has dtype {dtype} ({what}); {estimator_name} needs numbers (float, int or "
-            f"bool): convert {name} first."
-        )
-
-
-def explain_unreadable(value, name, error):
-    """After ``error`` from converting input that holds ``value``: if ``value`` itself cannot be
-    read as floats, raise the same exception type with a message that names ``name``.
-
-    Runs on the failure path only, so the extra conversion costs nothing on valid input. The
-    original message stays part of the new one (scikit-learn's estimator checks match it)."""
-    if sp.issparse(value):
-        return
-    try:
-        np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as conversion:
-        if str(conversion) in str(error):
-            raise type(error)(f"{name} cannot be read as an array of numbers: {error}") from error
-
-
-def as_float_array(value, name, dtype, *, copy, estimator_name):
-    """``value`` (a user's initial weights, say) as an array of ``dtype``, or a clear error."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:  # ragged nested lists
-        raise ValueError(f"{name} cannot be read as an array of numbers: {error}") from error
-    refuse_non_numeric(array, name, estimator_name)
-    try:
-        # np.array(copy=None) needs NumPy 2; asarray copies only when it must
-        return np.array(array, dtype=dtype, copy=True) if copy else np.asarray(array, dtype)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{name} cannot be read as an array of numbers: {error}") from error
-
-
-def float_dtypes(X):
-    """The dtype(s) validate_data may give X: float32 stays float32 and float64 stays float64 in
-    either byte order (numba reads native order only, so a byte-swapped one is converted to
-    the native one); anything else becomes float64, scikit-learn's rule."""
-    dtype = getattr(X, "dtype", None)
-    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize in (4, 8):
-        if not dtype.isnative:
-            return dtype.newbyteorder("=")
-    return [np.float64, np.float32]
-
-
-def checked_csr(X, *, canonical):
-    """A CSR matrix the kernels (or scipy's products) can walk without reading or writing out of
-    bounds; with ``canonical``, also one in scipy's canonical format (sorted indices, no
-    duplicates).
-
-    scipy builds a CSR matrix from any (data, indices, indptr) without checking the column
-    indices, and neither does check_array: an index past the last column would make the kernels
-    write outside the weights. The kernels read the indices as unsigned integers, so one
-    reduction over that view catches negative ones as well (0.05 ms on a9a's 451,592 entries).
-
-    The kernels walk a row's entries in stored order, which changes only the rounding of the
-    plain update (it is linear in x), but a penalty truncates and measures the weights once per
-    stored entry. With ``canonical``, a matrix that is not canonical is therefore replaced by a
-    canonical copy, duplicates summed as scipy's sum_duplicates does; the caller's matrix is
-    never modified. scipy's check is one pass over the indices (0.4 ms on a9a), cached on the
-    matrix, which is why it is asked for only when it matters."""
-    indices, indptr = X.indices, X.indptr
-    n_stored = X.data.shape[0]
-    if (
-        indices.shape[0] != n_stored or indptr.shape[0] != X.shape[0] + 1
-        or indptr[0] != 0 or indptr[-1] != n_stored or np.any(indptr[1:] < indptr[:-1])
-    ):  # fmt: skip
-        raise ValueError(
-            "X is not a valid CSR matrix: its indptr must start at 0, never decrease and end "
-            "at the number of stored entries."
-        )
-    if n_stored and indices.view(f"u{indices.dtype.itemsize}").max() >= X.shape[1]:
-        raise ValueError(
-            f"X is not a valid CSR matrix: it stores column indices outside [0, {X.shape[1]}), "
-            f"the {X.shape[1]} columns of its shape."
-        )
-    if canonical and not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X
-
-
-def check_partial_fit_classes(classes):
-    """The sorted distinct labels of partial_fit's ``classes``: a 1-D array of discrete labels."""
-    classes = np.asarray(classes)
-    if classes.ndim != 1:
-        raise ValueError(f"classes must be a 1-D array of labels; got shape {classes.shape}.")
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        raise ValueError(f"classes contains NaN or infinity: {classes.tolist()!r}.")
-    try:
-        check_classification_targets(classes)
-    except ValueError as error:
-        raise ValueError(f"classes must hold discrete class labels: {error}") from error
-    return np.unique(classes)
-
-
-def encode_labels(y, classes=None):
-    """Return ``(classes, codes)``: the sorted distinct labels and y as integer indices into them.
-
-    With ``classes`` given (partial_fit), every label must be one of them. Integer labels that
-    already are 0..C-1 are used as the codes (int64 labels without a copy).
-    """
-    if classes is None and y.dtype.kind == "f" and y.size:
-        # Whole-number float labels (svmlight files give +-1.0) take the integer path below:
-        # np.unique and type_of_target sort y, 1.2 ms of a 12 ms five-epoch a9a fit.
-        low, high = y.min(), y.max()
-        whole = -(2.0**53) <= low and high <= 2.0**53 and np.array_equal(y, np.floor(y))
-        if whole and high - low <= DENSE_LABEL_RANGE * y.size:
-            classes, codes = encode_labels(y.astype(np.int64))
-            return classes.astype(y.dtype), codes
-    if classes is None and y.dtype.kind in "iu" and y.size:
-        low, high = int(y.min()), int(y.max())
-        fits_int64 = high <= np.iinfo(np.int64).max
-        if fits_int64 and high - low <= DENSE_LABEL_RANGE * y.size:
-            # shift in int64: narrow label dtypes (int8, ...) would overflow
-            shifted = y.astype(np.int64, copy=False)
-            if low != 0:
-                shifted = shifted - low
-            present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
-            if low == 0 and present.size == high + 1:
-                # codes as intp (no copy for int64 labels): every label dtype would otherwise
-                # compile its own variant of each kernel (seconds each, once)
-                return present.astype(y.dtype), y.astype(np.intp, copy=False)
-            lookup = np.zeros(high - low + 1, dtype=np.intp)
-            lookup[present] = np.arange(present.size)
-            return (present + low).astype(y.dtype), lookup[shifted]
-    if classes is None:
-        check_classification_targets(y)
-        classes, codes = np.unique(y, return_inverse=True)
-        return classes, codes.reshape(-1)
-    codes = np.searchsorted(classes, y)
-    codes[codes == classes.size] = 0
-    unknown = classes[codes] != y
-    if np.any(unknown):
-        raise ValueError(
-            f"y contains labels {np.unique(y[unknown]).tolist()!r} that are not in "
-            f"classes {classes.tolist()!r} given at the first call to partial_fit"
-        )
-    return classes, codes
 
 
 def apply_stopping_rule(stalled, running, no_improvement, rates, n_iter_no_change, adaptive):

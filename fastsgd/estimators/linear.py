@@ -28,9 +28,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight
 
-from fastsgd.estimators._base import (
-    SGDBase,
-    SGDClassifierBase,
+from fastsgd.estimators._base import SGDBase, SGDClassifierBase
+from fastsgd.estimators._validation import (
     as_float_array,
     explain_unreadable,
     refuse_non_numeric,

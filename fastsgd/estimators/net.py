@@ -10,7 +10,8 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from fastsgd.estimators._base import SGDClassifierBase, as_float_array
+from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.estimators._validation import as_float_array
 from fastsgd.kernels import ACTIVATIONS, LOSSES
 from fastsgd.kernels.net import net_epoch_batched, net_epoch_per_sample
 from fastsgd.parallel import net_epoch_average, net_epoch_hogwild

@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
-from fastsgd.estimators._base import encode_labels, kept_an_epoch
+from fastsgd.estimators._base import kept_an_epoch
+from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.logistic import LogisticRegression
 
 DEFAULT_ETA0S = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
