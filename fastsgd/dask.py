@@ -83,7 +83,6 @@ from dask.sizeof import sizeof
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from fastsgd.estimators import (
     LogisticRegression,
@@ -91,11 +90,8 @@ from fastsgd.estimators import (
     SGDClassifier,
     TwoLayerNet,
 )
-from fastsgd.estimators._base import (
-    apply_stopping_rule,
-    encode_labels,
-    warn_max_iter_reached,
-)
+from fastsgd.estimators._driver import run_epochs
+from fastsgd.estimators._labels import encode_labels
 
 try:
     from distributed import as_completed, default_client
@@ -144,9 +140,10 @@ def fit(
 
     Parameters
     ----------
-    estimator : LogisticRegression or TwoLayerNet
-        Its parameters set the training, as in ``estimator.fit``; ``warm_start`` continues from
-        its current weights.
+    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
+        Its parameters set the training, as in ``estimator.fit``; ``warm_start`` starts from
+        its current weights as a local fit does (SGDClassifier and LogisticRegression: from
+        coef_ and intercept_ with t_ restarted, as scikit-learn).
     X : dask Array of shape (n_samples, n_features), or dask DataFrame
         Chunked along rows (an array chunked along columns too is rechunked to one column chunk
         first, which moves it once). Dataframe partitions reach the estimator as pandas frames,
@@ -508,54 +505,35 @@ class _Training:
             t, loss_curve = estimator._t_start, []
         seed = int(rng.randint(SEED_RANGE))
         rates = estimator._initial_rates(classes.size)
-        best_loss = np.full(rates.size, np.inf)
-        no_improvement = np.zeros(rates.size, dtype=np.int64)
-        n_iter, finished = 0, None
-        blocks_range = range(len(blocks))
-        try:
-            with tqdm(
-                total=estimator.max_iter * n_samples,
-                disable=not estimator.verbose,
-                desc=type(estimator).__name__,
-                unit="sample",
-                unit_scale=True,
-                leave=True,
-            ) as bar:
-                for epoch in range(estimator.max_iter):
-                    self.step = f"epoch {epoch + 1}"
-                    running = rates > 0
-                    seeds = [[seed, epoch, b] if estimator.shuffle else None for b in blocks_range]
-                    params, losses, objectives = self.one_epoch(
-                        settings_literal, blocks, seeds, (params, t, rates.copy()), bar, epoch
-                    )
-                    self.check_finite(settings_literal, blocks, params, losses, epoch)
-                    n_iter += 1
-                    t += n_samples
-                    loss_curve.append(float(losses[running].mean()))
-                    if epoch + 1 < estimator.max_iter:
-                        finished = ([p.copy() for p in params], n_iter, t, list(loss_curve))
-                    if estimator.tol is None:
-                        continue
-                    # SGDClassifier's rule per stopping unit, as in the local epoch loop: an epoch
-                    # whose mean objective fails to beat the best by tol counts; n_iter_no_change
-                    # of them in a row stop the unit, or under 'adaptive' divide its rate by 5.
-                    stalled = objectives > best_loss - estimator.tol
-                    best_loss = np.minimum(best_loss, objectives)
-                    apply_stopping_rule(
-                        stalled, running, no_improvement, rates, estimator.n_iter_no_change,
-                        estimator.learning_rate == "adaptive",
-                    )  # fmt: skip
-                    if not rates.any():
-                        break
-                else:
-                    if estimator.tol is not None and estimator.max_iter > 1:
-                        warn_max_iter_reached()
-        except KeyboardInterrupt as interrupt:  # as a local fit: keep the last finished epoch
+        weights = [params]
+
+        def run_epoch(epoch, rates, bar):
+            self.step = f"epoch {epoch + 1}"
+            seeds = [[seed, epoch, b] if estimator.shuffle else None for b in range(len(blocks))]
+            weights[0], losses, objectives = self.one_epoch(
+                settings_literal, blocks, seeds, (weights[0], t_now[0], rates.copy()), bar, epoch
+            )
+            t_now[0] += n_samples
+            return losses, objectives
+
+        def check_epoch(losses, epoch):
+            self.check_finite(settings_literal, blocks, weights[0], losses, epoch)
+
+        def keep_finished(interrupt, finished, n_iter):  # as a local fit
             self.runner.cancel()
             if finished is not None:
                 self.set_features(n_features, names)
             estimator._keep_finished_epochs(interrupt, finished, classes, n_iter)
-            raise
+
+        t_now = [t]  # the count at the start of each epoch, which the blocks' schedules read
+        n_iter, t, loss_curve = run_epochs(
+            estimator, max_iter=estimator.max_iter, n_samples=n_samples, n_rows=n_samples,
+            t=t, loss_curve=loss_curve, rates=rates, incremental=False, run_epoch=run_epoch,
+            check_epoch=check_epoch, snapshot=lambda: [p.copy() for p in weights[0]],
+            on_interrupt=keep_finished,
+            warning_stacklevel=4,  # run_epochs <- epochs <- run <- fastsgd.dask.fit <- caller
+        )  # fmt: skip
+        params = weights[0]
         self.set_features(n_features, names)
         estimator._commit(classes, params, n_iter, t, loss_curve)
         return estimator
@@ -698,8 +676,20 @@ def _warm_params(estimator, classes, n_features, dtype):
             f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "
             f"{estimator.classes_.tolist()!r}."
         )
-    params = [p.astype(dtype, copy=True) for p in estimator._get_params_arrays()]
     wanted = estimator._init_params(n_features, classes.size, dtype, np.random.RandomState(0), {})
+    if getattr(estimator, "_warm_start_from_coef", False):
+        # SGDClassifier and LogisticRegression, as in a local fit and in scikit-learn: from
+        # coef_ and intercept_ (averaged, if exposed), with t_ and the average restarted
+        coef, intercept = estimator._fitted_weights()
+        if coef.shape != wanted[0].shape:
+            raise ValueError(
+                f"warm_start cannot continue: the fitted coef_ has shape {coef.shape}, but X "
+                f"with {n_features} features needs {wanted[0].shape}. Fit without warm_start."
+            )
+        init = {"coef": coef, "intercept": intercept}
+        params = estimator._init_params(n_features, classes.size, dtype, None, init)
+        return params, estimator._t_start, []
+    params = [p.astype(dtype, copy=True) for p in estimator._get_params_arrays()]
     if [p.shape for p in params] != [p.shape for p in wanted]:
         raise ValueError(
             f"warm_start cannot continue: the fitted weights have shapes "

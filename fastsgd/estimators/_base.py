@@ -18,13 +18,18 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from tqdm.auto import tqdm
 
+from fastsgd.estimators._driver import (
+    TrainingInterruptedWarning,
+    apply_stopping_rule,
+    kept_an_epoch,
+    run_epochs,
+    warn_max_iter_reached,
+)
 from fastsgd.estimators._labels import check_partial_fit_classes, encode_labels
 from fastsgd.estimators._validation import (
     as_float_array,
@@ -40,6 +45,7 @@ __all__ = [
     "SGDBase",
     "SGDClassifierBase",
     "TrainingInterruptedWarning",
+    "apply_stopping_rule",
     "as_float_array",
     "check_partial_fit_classes",
     "checked_csr",
@@ -48,6 +54,7 @@ __all__ = [
     "float_dtypes",
     "kept_an_epoch",
     "refuse_non_numeric",
+    "warn_max_iter_reached",
 ]
 
 # Samples x features x models handled per kernel call. A chunk of this size takes tens of
@@ -55,41 +62,6 @@ __all__ = [
 # chunk costs nothing measurable.
 CHUNK_ELEMENTS = 1 << 24
 
-
-
-def apply_stopping_rule(stalled, running, no_improvement, rates, n_iter_no_change, adaptive):
-    """SGDClassifier's rule, per stopping unit, after an epoch: a running unit whose epoch
-    ``stalled`` (did not improve by tol) counts one more, any other restarts at 0;
-    n_iter_no_change in a row stop the unit (its rate becomes 0), or under 'adaptive' divide its
-    rate by 5 while the rate is above 1e-6. Updates no_improvement and rates in place."""
-    no_improvement[running & stalled] += 1
-    no_improvement[running & ~stalled] = 0
-    hit = running & (no_improvement >= n_iter_no_change)
-    if adaptive:
-        slower = hit & (rates > 1e-6)
-        rates[slower] /= 5.0
-        no_improvement[slower] = 0
-        hit &= ~slower
-    rates[hit] = 0.0
-
-
-def warn_max_iter_reached():
-    """SGDClassifier's ConvergenceWarning, pointing at the caller's fit call."""
-    warnings.warn(
-        "Maximum number of iteration reached before convergence. Consider increasing max_iter "
-        "to improve the fit.",
-        ConvergenceWarning,
-        stacklevel=5,
-    )
-
-
-class TrainingInterruptedWarning(UserWarning):
-    """Training stopped at a KeyboardInterrupt; the message says which weights were kept."""
-
-
-def kept_an_epoch(error):
-    """Whether an interrupted fit committed the weights of a finished epoch."""
-    return isinstance(error, KeyboardInterrupt) and getattr(error, "fastsgd_kept_epoch", False)
 
 
 class SGDBase(BaseEstimator):
@@ -312,74 +284,34 @@ class SGDBase(BaseEstimator):
         # rule on its own loss; a unit that has stopped keeps its weights (rate 0) while the
         # others train on.
         rates = self._initial_rates(n_classes)
-        best_loss = np.full(rates.size, np.inf)
-        best_score = np.full(rates.size, -np.inf)
-        no_improvement = np.zeros(rates.size, dtype=np.int64)
-        n_iter = 0
-        # Ctrl-C raises KeyboardInterrupt between two kernel calls (chunks of an epoch): the
-        # model then takes the weights of the last finished epoch, if any.
-        finished = None
-        try:
-            with tqdm(
-                total=max_iter * n_samples,
-                disable=not self.verbose,
-                desc=type(self).__name__,
-                unit="sample",
-                unit_scale=True,
-                leave=True,
-            ) as bar:
-                for epoch in range(max_iter):
-                    if self.shuffle:
-                        order = next_order()
-                    running = rates > 0
-                    losses, objectives = self._run_epoch(
-                        X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads,
-                        session,
-                    )  # fmt: skip
-                    self._check_finite_after_epoch(X, params, losses, epoch)
-                    n_iter += 1
-                    t += n_rows
-                    loss_curve.append(float(losses[running].mean()))
-                    if epoch + 1 < max_iter:
-                        # What an interrupt in a later epoch leaves in the model: one assignment,
-                        # so that an interrupt while it is being built keeps the previous one.
-                        finished = (
-                            self._finished_params(session, params),
-                            n_iter,
-                            t,
-                            list(loss_curve),
-                        )
-                    if incremental or self.tol is None:
-                        continue
-                    # SGDClassifier's rule, per unit: an epoch that fails to beat the best
-                    # validation score by tol, or the best objective by tol, counts as no
-                    # improvement; n_iter_no_change of them in a row stop the unit, or under
-                    # 'adaptive' divide its rate by 5 while the rate is above 1e-6.
-                    if validation is not None:
-                        scores = self._validation_scores(
-                            X, codes, validation, weights, params, session
-                        )
-                        stalled = scores < best_score + self.tol
-                        best_score = np.maximum(best_score, scores)
-                    else:
-                        stalled = objectives > best_loss - self.tol
-                        best_loss = np.minimum(best_loss, objectives)
-                    apply_stopping_rule(
-                        stalled, running, no_improvement, rates, self.n_iter_no_change,
-                        self.learning_rate == "adaptive",
-                    )  # fmt: skip
-                    if not rates.any():
-                        break
-                else:
-                    warns = self.tol is not None and self._warns_at_max_iter(max_iter)
-                    if not incremental and warns:
-                        warn_max_iter_reached()
+        visits = [order]
 
-            self._finish_session(session, params)
-            self._commit(classes, params, n_iter, t, loss_curve)
-        except KeyboardInterrupt as interrupt:
+        def run_epoch(epoch, rates, bar):
+            if self.shuffle:
+                visits[0] = next_order()
+            return self._run_epoch(
+                X, codes, visits[0], params, rates, chunk, bar, epoch, n_shards, n_threads,
+                session,
+            )  # fmt: skip
+
+        def keep_finished(interrupt, finished, n_iter):
             self._keep_finished_epochs(interrupt, finished, classes, n_iter)
-            raise
+
+        n_iter, t, loss_curve = run_epochs(
+            self, max_iter=max_iter, n_samples=n_samples, n_rows=n_rows, t=t,
+            loss_curve=loss_curve, rates=rates, incremental=incremental, run_epoch=run_epoch,
+            check_epoch=lambda losses, epoch: self._check_finite_after_epoch(
+                X, params, losses, epoch
+            ),
+            snapshot=lambda: self._finished_params(session, params),
+            on_interrupt=keep_finished,
+            validation_scores=None if validation is None else (
+                lambda: self._validation_scores(X, codes, validation, weights, params, session)
+            ),
+            warning_stacklevel=4,  # run_epochs <- _fit_or_raise <- _fit <- fit <- the caller
+        )  # fmt: skip
+        self._finish_session(session, params)
+        self._commit(classes, params, n_iter, t, loss_curve)
         return self
 
     def _commit(self, classes, params, n_iter, t, loss_curve):
