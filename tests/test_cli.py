@@ -86,6 +86,30 @@ def test_train_other_models_from_csv_and_npz(tmp_path, model, capsys):
     assert printed[-300:] == list(fastsgd.load(path).predict(X))
 
 
+@pytest.mark.parametrize("loss", [None, "modified_huber"])
+def test_train_sgd_models_with_a_loss(tmp_path, loss, capsys):
+    """--model sgd / sgd-regressor train fastsgd.SGDClassifier / SGDRegressor with --loss;
+    the model file gives back the loss, and predict reports accuracy or R^2."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    target = X @ np.array([1.0, -1.0, 0.5, 0.0])
+    np.savez(tmp_path / "classes.npz", X=X, y=(target > 0).astype(int))
+    np.savez(tmp_path / "values.npz", X=X, y=target)
+    extra = [] if loss is None else ["--loss", loss]
+    assert main(["train", str(tmp_path / "classes.npz"), "--model", "sgd", "--max-iter", "20",
+                 "--quiet", "--out", str(tmp_path / "c.npz"), *extra]) == 0  # fmt: skip
+    classifier = fastsgd.load(tmp_path / "c.npz")
+    assert type(classifier) is fastsgd.SGDClassifier
+    assert classifier.loss == (loss or "hinge")
+    assert classifier.score(X, target > 0) > 0.9
+    assert main(["train", str(tmp_path / "values.npz"), "--model", "sgd-regressor",
+                 "--max-iter", "20", "--quiet", "--out", str(tmp_path / "r.npz")]) == 0  # fmt: skip
+    regressor = fastsgd.load(tmp_path / "r.npz")
+    assert type(regressor) is fastsgd.SGDRegressor and regressor.score(X, target) > 0.9
+    assert main(["predict", str(tmp_path / "r.npz"), str(tmp_path / "values.npz")]) == 0
+    assert "R^2" in capsys.readouterr().out
+
+
 def test_data_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such data file"):
         load_data(tmp_path / "missing.svm")

@@ -14,7 +14,13 @@ import pytest
 from sklearn.datasets import load_iris
 
 import fastsgd
-from fastsgd import LogisticRegression, LogisticRegressionSweep, TwoLayerNet
+from fastsgd import (
+    LogisticRegression,
+    LogisticRegressionSweep,
+    SGDClassifier,
+    SGDRegressor,
+    TwoLayerNet,
+)
 from fastsgd.persistence import META
 
 
@@ -27,12 +33,13 @@ def fitted(estimator, n_classes=3, dtype=np.float64):
 
 MODELS = [
     lambda: LogisticRegression(max_iter=5, tol=None, random_state=0),
+    lambda: SGDClassifier(loss="modified_huber", max_iter=5, tol=None, random_state=0),
     lambda: TwoLayerNet(n_hidden=7, max_iter=5, tol=None, random_state=0, activation="tanh"),
     lambda: LogisticRegressionSweep(eta0s=(0.001, 0.1), max_iter=5, tol=None, random_state=0),
 ]
 
 
-@pytest.mark.parametrize("make", MODELS, ids=["logistic", "net", "sweep"])
+@pytest.mark.parametrize("make", MODELS, ids=["logistic", "sgd", "net", "sweep"])
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip_predicts_the_same(tmp_path, make, n_classes, dtype):
@@ -52,6 +59,19 @@ def test_round_trip_predicts_the_same(tmp_path, make, n_classes, dtype):
     assert loaded.n_features_in_ == model.n_features_in_
     # a loaded model trains on (warm start from the file's weights)
     loaded.set_params(warm_start=True).fit(X, y)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_regressor_round_trip(tmp_path, loss):
+    X, _ = load_iris(return_X_y=True)
+    y = X @ np.array([0.5, -1.0, 2.0, 0.3])
+    model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0).fit(X, y)
+    model.save(tmp_path / "r.npz")
+    loaded = fastsgd.load(tmp_path / "r.npz")
+    assert type(loaded) is SGDRegressor and loaded.get_params() == model.get_params()
+    assert not hasattr(loaded, "classes_") and loaded.coef_.shape == (4,)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.t_ == model.t_ and loaded.loss_curve_ == model.loss_curve_
 
 
 def test_feature_names_survive(tmp_path):
