@@ -487,8 +487,10 @@ class _LinearEngine(SparseCoefMixin):
     def _predict_scores(self, X):
         """(n_samples, K) scores w . x + b of the fitted weights."""
         X = self._validate_predict_data(X)
-        coef = self.coef_ if sp.issparse(self.coef_) else np.asarray(self.coef_)
-        coef = coef.reshape(np.asarray(self.intercept_).size, -1)
+        if sp.issparse(self.coef_):  # after sparsify(): already (K, n_features)
+            coef = self.coef_
+        else:
+            coef = np.asarray(self.coef_).reshape(np.asarray(self.intercept_).size, -1)
         with np.errstate(over="ignore", invalid="ignore"):
             scores = safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
         if scores.dtype != np.float64 and not np.isfinite(scores).all():
