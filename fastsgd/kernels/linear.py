@@ -69,7 +69,7 @@ from numba.extending import overload
 from fastsgd.kernels._checks import check_linear
 from fastsgd.kernels._dense import JIT_OPTIONS, VECTOR_FASTMATH
 from fastsgd.kernels._intrinsics import cast_like
-from fastsgd.kernels._math import LOG_LOSS, logistic_terms, loss_terms
+from fastsgd.kernels._math import LOG_LOSS, loss_terms
 from fastsgd.kernels._rows import (
     prefetch_distance_of,
     prefetch_visit,
@@ -239,11 +239,7 @@ def begin_visit(
     linear + log(1 + tail) (see ``loss_terms``) and penalty the objective's penalty term
     (taken before the shrink, as scikit-learn does)."""
     eta = learning_rate_at(settings, rate, t)
-    if settings.loss == LOG_LOSS:
-        # the log-loss's small helper directly, which LLVM inlines
-        residual, linear, tail = logistic_terms(margin, target > 0.0)
-    else:
-        residual, linear, tail = loss_terms(settings.loss, margin, target, settings.epsilon)
+    residual, linear, tail = loss_terms(settings.loss, margin, target, settings.epsilon)
     penalty = 0.5 * settings.l2_strength * sq_norm + settings.l1_strength * l1_norm
     # scikit-learn's association, (eta residual) (class_weight sample_weight): the second
     # factor is off the per-sample dependency chain
@@ -296,38 +292,35 @@ def linear_sgd_epoch(
     if n_visits == 0:
         return loss, objective
     per_weight, scaled = weight_work(settings)
-    if n_models == 1:
+    if n_models == 1:  # the one-model loop, its scalars in registers
         if rates[0] != 0.0:
             if per_weight:
-                loss[0], objective[0] = single_model_visits(
+                loss[0], objective[0] = per_weight_model_visits(
                     X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
-                    settings, state, True, True,
+                    settings, state,
                 )  # fmt: skip
             elif scaled:
-                loss[0], objective[0] = single_model_visits(
+                loss[0], objective[0] = scaled_model_visits(
                     X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
-                    settings, state, False, True,
+                    settings, state,
                 )  # fmt: skip
             else:
-                loss[0], objective[0] = single_model_visits(
+                loss[0], objective[0] = plain_model_visits(
                     X, y, order, sample_weight, rates[0], positive_class[0], class_weight,
-                    settings, state, False, False,
+                    settings, state,
                 )  # fmt: skip
         return loss, objective
     if per_weight:
-        return model_block_visits(
-            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
-            True, True,
-        )  # fmt: skip
+        return per_weight_block_visits(
+            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+        )
     if scaled:
-        return model_block_visits(
-            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
-            False, True,
-        )  # fmt: skip
-    return model_block_visits(
-        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state,
-        False, False,
-    )  # fmt: skip
+        return scaled_block_visits(
+            X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+        )
+    return plain_block_visits(
+        X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
+    )
 
 
 @njit(cache=True, nogil=True)
