@@ -109,7 +109,6 @@ def run_linear_engine(
 class _Session:
     """What one fit/partial_fit call hands to every kernel call."""
 
-    plain: bool  # the handout's update only: the parallel kernels can run it
     positive_class: np.ndarray
     class_weight: np.ndarray  # (K, 2): the factor for target <= 0 / > 0 of each model
     weights: np.ndarray | None
@@ -383,7 +382,7 @@ class _LinearEngine(SparseCoefMixin):
             and self.loss == "log_loss" and self._targets_are_classes()
             and self.learning_rate in ("constant", "adaptive") and np.all(class_weight == 1.0)
         )  # fmt: skip
-        session = _Session(plain, positive_class, class_weight, weights)
+        session = _Session(positive_class, class_weight, weights)
         if plain and (n_shards > 1 or n_models > 1):
             return session  # logistic_epoch's block loop or the parallel kernels
         if n_shards > 1:
@@ -430,7 +429,7 @@ class _LinearEngine(SparseCoefMixin):
     @staticmethod
     def _scaled(session):
         """Whether the session's weights carry a scale or a lazy average to fold in at the end
-        (never for the plain update, whose first fit then compiles no fold)."""
+        (never for the plain update, whose first fit then compiles no linear_sgd_finish)."""
         return session.state is not None and weight_work.py_func(session.settings)[1]
 
     def _finish_session(self, session, params):
@@ -890,8 +889,3 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
 
     def _n_stopping_units(self, n_classes):
         return 1
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
