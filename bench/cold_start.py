@@ -57,6 +57,10 @@ CASES = {
     ),
     "logreg-sample-weight": ("LogisticRegression", {}, "dense-weighted"),
     "logreg-float32": ("LogisticRegression", {}, "dense-float32"),
+    "net-dense": ("TwoLayerNet", {}, "dense"),
+    "net-momentum-alpha": ("TwoLayerNet", {"momentum": 0.9, "alpha": 1e-4}, "dense"),
+    "net-batch": ("TwoLayerNet", {"batch_size": 32}, "dense"),
+    "netreg-dense": ("TwoLayerNetRegressor", {}, "regression"),
 }
 FIT_SETTINGS = {"max_iter": 5, "tol": None, "random_state": 0}
 # --defaults: the estimators' own max_iter and tol (with tol set, penalized SGD keeps the running

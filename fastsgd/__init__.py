@@ -18,6 +18,7 @@ from fastsgd.estimators import (
     SGDRegressor,
     TrainingInterruptedWarning,
     TwoLayerNet,
+    TwoLayerNetRegressor,
 )
 from fastsgd.persistence import load
 
@@ -29,6 +30,7 @@ __all__ = [
     "SGDRegressor",
     "TrainingInterruptedWarning",
     "TwoLayerNet",
+    "TwoLayerNetRegressor",
     "__version__",
     "load",
 ]

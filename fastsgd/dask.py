@@ -531,6 +531,7 @@ class _Training:
             t=t, loss_curve=loss_curve, rates=rates, incremental=False, run_epoch=run_epoch,
             check_epoch=check_epoch, snapshot=lambda: [p.copy() for p in weights[0]],
             on_interrupt=keep_finished,
+            after_epoch=estimator._after_epoch_rule(estimator._epoch_rule_session()),
             warning_stacklevel=4,  # run_epochs <- epochs <- run <- fastsgd.dask.fit <- caller
         )  # fmt: skip
         params = weights[0]

@@ -46,7 +46,7 @@ def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_interc
 
 # -- the two-layer net (handout 39.2) ----------------------------------------------------------
 
-ACTIVATIONS = ("logistic", "tanh", "relu")  # codes 0, 1, 2, as in fastsgd.kernels
+ACTIVATIONS = ("logistic", "tanh", "relu", "identity")  # codes 0-3, as in fastsgd.kernels
 LOSSES = ("log_loss", "squared_error")  # codes 0, 1
 
 
@@ -56,6 +56,8 @@ def activate(z, kind):
         return sigmoid(z).astype(z.dtype)
     if name == "tanh":
         return np.tanh(z)
+    if name == "identity":
+        return z.copy()
     return np.maximum(z, 0)
 
 
@@ -65,6 +67,8 @@ def activation_slope(z, a, kind):
         return a * (1 - a)
     if name == "tanh":
         return 1 - a * a
+    if name == "identity":
+        return np.ones_like(z)
     return (z > 0).astype(z.dtype)
 
 
@@ -138,6 +142,200 @@ def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
     return loss_sum / max(len(order), 1)
 
 
+# -- scikit-learn's MLP with one hidden layer, solver='sgd' ----------------------------------------
+
+NET_OUTPUTS = ("logistic", "softmax", "identity")
+
+
+def _code(value, names, what):
+    """The name for ``value``, given as a name or as its integer code in ``names``."""
+    if isinstance(value, str):
+        if value not in names:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {names}")
+        return value
+    return names[int(value)]
+
+
+def net_target_matrix(targets, n_out, output):
+    """The (n, n_out) float64 target matrix of ``net_sgd_epoch``'s ``targets``.
+
+    2-D targets are used as they are. 1-D targets are class codes (output 'logistic' with one
+    unit: the target is code == 1; 'softmax': one-hot of the code), or, for an 'identity'
+    output with one unit, the regression values themselves.
+    """
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        if targets.shape[1] != n_out:
+            raise ValueError(f"targets have {targets.shape[1]} columns, the net {n_out} outputs")
+        return targets.astype(np.float64)
+    if output == "softmax":
+        return (targets[:, None] == np.arange(n_out)[None, :]).astype(np.float64)
+    if n_out != 1:
+        raise ValueError(f"1-D targets need one output unit or a softmax, not {n_out} {output}")
+    if output == "logistic":
+        return (targets == 1).astype(np.float64)[:, None]
+    return targets.astype(np.float64)[:, None]
+
+
+def net_gradients(
+    X, target, sample_weight, W1t, b1, W2, b2, *, activation, loss, output, alpha=0.0
+):  # fmt: skip
+    """Gradients and loss of one batch, as scikit-learn's MLP ``_backprop`` computes them.
+
+    ``X`` (B, k) and ``target`` (B, n_out) are the batch's rows and target matrix,
+    ``sample_weight`` its (B,) weights or None (all ones); W1t (H, k), b1 (H,), W2 (H, n_out),
+    b2 (n_out,) the weights. Arrays are computed in W1t's dtype. Returns
+    ``(grad_W1t, grad_b1, grad_W2, grad_b2, batch_loss)``, the gradient of W1t in W1t's layout
+    and the loss a float (float64)::
+
+        z1 = X W1t^T + b1;  a1 = g1(z1);  z2 = a1 W2 + b2;  a2 = g2(z2)
+        delta2 = sw * dLoss/dz2;  delta1 = (delta2 W2^T) * g1'(z1)    (relu': 0 where a1 == 0)
+        grad_W2 = (a1^T delta2 + alpha W2) / sum(sw);  grad_b2 = sum_rows(delta2) / sum(sw)
+        grad_W1t = (delta1^T X + alpha W1t) / sum(sw); grad_b1 = sum_rows(delta1) / sum(sw)
+        batch_loss = sum(sw * loss) / sum(sw) + 0.5 alpha (|W1|^2 + |W2|^2) / sum(sw)
+
+    dLoss/dz2 is a2 - y for the canonical pairs (logistic, log_loss), (softmax, log_loss) and
+    (identity, squared_error); (a2 - y) a2 (1 - a2) for (logistic, squared_error) (the
+    handout's net, 39.2); a2 (err - sum(a2 err)) for (softmax, squared_error). The per-sample
+    loss is the binary cross-entropy summed over the units (logistic, log_loss), -log p_label
+    (softmax, log_loss), 0.5 (a2 - y)^2 summed over the units (logistic or softmax,
+    squared_error) and 0.5 (a2 - y)^2 *averaged* over the outputs (identity, squared_error:
+    scikit-learn's ``squared_loss``; its gradient a2 - y is then n_out times that of the
+    reported loss when n_out > 1, as in scikit-learn).
+
+    The log-losses are computed from z2 with logaddexp, without scikit-learn's clipping of the
+    probabilities to [eps, 1 - eps]; the two agree unless a probability is within ~1e-16 of 0
+    or 1 (where scikit-learn's loss saturates at -log(eps) ~ 36 and this one keeps growing).
+    A batch whose weights sum to 0 has no gradient (scikit-learn divides by zero there):
+    ValueError.
+    """
+    activation = _code(activation, ACTIVATIONS, "activation")
+    loss = _code(loss, LOSSES, "loss")
+    output = _code(output, NET_OUTPUTS, "output")
+    if output == "identity" and loss != "squared_error":
+        raise ValueError("an identity output needs loss='squared_error'")
+    dtype = W1t.dtype
+    X = np.asarray(X, dtype=dtype)
+    target = np.asarray(target, dtype=np.float64)
+    n_rows = X.shape[0]
+    sw = np.ones(n_rows, dtype=dtype) if sample_weight is None else np.asarray(sample_weight)
+    sw = sw.astype(dtype)
+    sw_sum = sw.sum()
+    if sw_sum == 0:
+        raise ValueError("the batch's sample weights sum to 0")
+
+    # forward
+    z1 = X @ W1t.T + b1
+    if activation == "logistic":
+        a1 = sigmoid(z1).astype(dtype)
+    elif activation == "tanh":
+        a1 = np.tanh(z1)
+    else:
+        a1 = np.maximum(z1, 0)
+    z2 = a1 @ W2 + b2
+    if output == "logistic":
+        a2 = sigmoid(z2).astype(dtype)
+    elif output == "softmax":
+        a2 = np.exp(z2 - z2.max(axis=1, keepdims=True))
+        a2 /= a2.sum(axis=1, keepdims=True)
+    else:
+        a2 = z2
+
+    # loss, per sample, in float64
+    z64, a64 = z2.astype(np.float64), a2.astype(np.float64)
+    if loss == "log_loss" and output == "logistic":
+        per_unit = target * np.logaddexp(0.0, -z64) + (1 - target) * np.logaddexp(0.0, z64)
+        losses = per_unit.sum(axis=1)
+    elif loss == "log_loss":
+        shifted = z64 - z64.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        losses = -(target * log_p).sum(axis=1)
+    elif output == "identity":
+        losses = 0.5 * ((a64 - target) ** 2).mean(axis=1)
+    else:
+        losses = 0.5 * ((a64 - target) ** 2).sum(axis=1)
+    sw64 = sw.astype(np.float64)
+    penalty = float(np.dot(W1t.ravel(), W1t.ravel()) + np.dot(W2.ravel(), W2.ravel()))
+    batch_loss = float((sw64 * losses).sum() / sw64.sum() + 0.5 * alpha * penalty / sw64.sum())
+
+    # backward
+    err = a2 - target.astype(dtype)
+    if loss == "squared_error" and output == "logistic":
+        delta2 = err * a2 * (1 - a2)
+    elif loss == "squared_error" and output == "softmax":
+        delta2 = a2 * (err - (a2 * err).sum(axis=1, keepdims=True))
+    else:
+        delta2 = err
+    delta2 = delta2 * sw[:, None]
+    delta1 = delta2 @ W2.T
+    if activation == "logistic":
+        delta1 *= a1 * (1 - a1)
+    elif activation == "tanh":
+        delta1 *= 1 - a1 * a1
+    else:
+        delta1[a1 == 0] = 0
+    grad_W2 = (a1.T @ delta2 + alpha * W2) / sw_sum
+    grad_b2 = delta2.sum(axis=0) / sw_sum
+    grad_W1t = (delta1.T @ X + alpha * W1t) / sw_sum
+    grad_b1 = delta1.sum(axis=0) / sw_sum
+    return grad_W1t, grad_b1, grad_W2, grad_b2, batch_loss
+
+
+def net_sgd_epoch(
+    X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, *, activation, loss,
+    output, eta, alpha=0.0, momentum=0.0, nesterov=False, fit_intercept=True, batch_size=1,
+):  # fmt: skip
+    """One epoch of scikit-learn's MLPClassifier / MLPRegressor(solver='sgd',
+    hidden_layer_sizes=(H,)) over the rows ``order``, in batches of ``batch_size``
+    consecutive visits.
+
+    Updates W1t (H, k), b1 (H,), W2 (H, n_out), b2 (n_out,) and the 4 ``velocities`` (same
+    shapes, a tuple or list; None: zeros, kept for this call only) in place; returns the epoch
+    loss as scikit-learn accumulates it: the sum over batches of batch_loss * batch_len,
+    divided by len(order) (0.0 for an empty order).
+
+    ``activation`` is 'logistic', 'tanh', 'relu' or its code in ACTIVATIONS; ``loss``
+    'log_loss', 'squared_error' or its code in LOSSES; ``output`` one of NET_OUTPUTS
+    ('logistic': one sigmoid per output unit). ``targets`` are 1-D class codes or an
+    (n, n_out) float matrix (see ``net_target_matrix``), ``sample_weight`` an (n,) array or
+    None (all ones). Per batch, with the gradients g of ``net_gradients`` (all from the
+    weights before the step), every parameter p and its velocity v (SGDOptimizer)::
+
+        v = momentum v - eta g;  p += (momentum v - eta g) if nesterov else v
+
+    The biases are updated (they and their velocities) only when ``fit_intercept``; they
+    always enter the forward pass. scikit-learn's MLP always fits them. A batch whose sample
+    weights sum to 0 is skipped entirely (no update, no velocity decay, adds 0 to the loss);
+    scikit-learn divides by zero there. Arrays are computed in W1t's dtype, the loss in
+    float64. ``eta`` is the epoch's rate: scikit-learn's 'invscaling' uses
+    eta0 / (t + 1)**power_t, t the samples seen in the previous epochs (eta0 in the first).
+    """
+    dtype = W1t.dtype
+    eta, momentum, alpha = float(eta), float(momentum), float(alpha)
+    output_name = _code(output, NET_OUTPUTS, "output")
+    target = net_target_matrix(targets, W2.shape[1], output_name)
+    if velocities is None:
+        velocities = [np.zeros_like(p) for p in (W1t, b1, W2, b2)]
+    order = np.asarray(order, dtype=np.intp)
+    loss_sum = 0.0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        sw = None if sample_weight is None else np.asarray(sample_weight)[rows]
+        if sw is not None and sw.astype(dtype).sum() == 0:
+            continue
+        *grads, batch_loss = net_gradients(
+            X[rows], target[rows], sw, W1t, b1, W2, b2,
+            activation=activation, loss=loss, output=output_name, alpha=alpha,
+        )  # fmt: skip
+        loss_sum += batch_loss * len(rows)
+        for index, (p, g, v) in enumerate(zip((W1t, b1, W2, b2), grads, velocities, strict=True)):
+            if index % 2 == 1 and not fit_intercept:
+                continue
+            v[...] = momentum * v - eta * g
+            p += (momentum * v - eta * g) if nesterov else v
+    return loss_sum / max(len(order), 1)
+
+
 # -- parallel strategies (fastsgd.parallel) ------------------------------------------------------
 
 
@@ -163,10 +361,11 @@ def parameter_mixing(epoch, X, y, order, params, n_shards, *settings):
     return loss_sum / max(n_visits, 1)
 
 
+# codes as in fastsgd.kernels
 LINEAR_LOSSES = (
     "log_loss", "squared_error", "hinge", "modified_huber", "squared_hinge", "perceptron",
     "huber", "epsilon_insensitive", "squared_epsilon_insensitive",
-)  # fmt: skip  (codes as in fastsgd.kernels)
+)  # fmt: skip
 
 
 def loss_and_gradient(loss, p, y, epsilon=0.1):

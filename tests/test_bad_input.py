@@ -147,8 +147,19 @@ FIT_CASES = [
     # the labels
     Case("y-single-class", ALL, fit(X, np.ones(80)), ValueError, "only one class"),
     Case("y-continuous", ALL, fit(X, np.linspace(0, 1, 80)), ValueError, "label type: continuous"),
-    Case("y-multi-output", ALL, fit(X, np.c_[Y, Y]), ValueError, "y should be a 1d array"),
-    Case("y-one-hot", ALL, fit(X, np.eye(3)[Y3]), ValueError, "y should be a 1d array"),
+    Case(
+        "y-multi-output", ("logistic", "logistic-penalized", "sweep"), fit(X, np.c_[Y, Y]),
+        ValueError, "y should be a 1d array",
+    ),
+    Case(
+        "y-one-hot", ("logistic", "logistic-penalized", "sweep"), fit(X, np.eye(3)[Y3]),
+        ValueError, "y should be a 1d array",
+    ),
+    # the net takes a multilabel indicator y, and nothing else with several columns
+    Case(
+        "y-multi-output-not-indicator", ("net",), fit(X, np.c_[Y, 2 * Y]), ValueError,
+        "must be a multilabel indicator matrix",
+    ),
     Case("y-complex", ALL, fit(X, Y + 1j), ValueError, "Complex data not supported"),
     Case("y-mixed", ALL, fit(X, np.array([0, "a"] * 40, object)), ValueError, "Unknown label type"),
     # dtypes of X
@@ -244,9 +255,9 @@ SAMPLE_WEIGHT_CASES = [
         r"sample_weight.shape == \(3,\)",
     ),
     Case(
-        "sample_weight-net-partial_fit", ("net",),
-        partial((X, Y, dict(classes=[0, 1], sample_weight=np.ones(80)))), TypeError,
-        "TwoLayerNet does not support sample_weight",
+        "sample_weight-net-partial_fit-length", ("net",),
+        partial((X, Y, dict(classes=[0, 1], sample_weight=np.ones(3)))), ValueError,
+        r"sample_weight.shape == \(3,\)",
     ),
     Case(
         "sample_weight-sweep-fit", ("sweep",), fit(sample_weight=np.ones(80)), TypeError,
@@ -500,7 +511,9 @@ BAD_VALUES = {
     "n_hidden": [0, 2.5, None],
     "activation": ["softsign", None],
     "loss": ["hinge", None],
-    "batch_size": [0, 1.5],
+    "batch_size": [0, 1.5, "big"],
+    "momentum": [-0.1, 1.5, "high"],
+    "nesterovs_momentum": ["yes", None],
     "eta0s": ["fast", None, 0.1],
     "scoring": ["f1", None],
 }

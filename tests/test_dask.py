@@ -376,8 +376,6 @@ def test_refused_input_and_settings(client):
         fdask.fit(LogisticRegression(), Xd, yd, classes=[0, 2])
     with pytest.raises(ValueError, match="only one class"):
         fdask.fit(LogisticRegression(), Xd, yd * 0)
-    with pytest.raises(TypeError, match="sample_weight"):
-        fdask.fit(TwoLayerNet(), Xd, yd, sample_weight=da.ones(y.size, chunks=600))
     diverging = LogisticRegression(eta0=1e300, max_iter=2, tol=None)
     with pytest.raises(ValueError, match="diverged"):
         fdask.fit(diverging, Xd * 1e300, yd)

@@ -3,7 +3,7 @@
 from fastsgd.estimators._base import TrainingInterruptedWarning
 from fastsgd.estimators.linear import SGDClassifier, SGDRegressor
 from fastsgd.estimators.logistic import LogisticRegression
-from fastsgd.estimators.net import TwoLayerNet
+from fastsgd.estimators.net import TwoLayerNet, TwoLayerNetRegressor
 from fastsgd.estimators.sweep import LogisticRegressionSweep
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "SGDRegressor",
     "TrainingInterruptedWarning",
     "TwoLayerNet",
+    "TwoLayerNetRegressor",
 ]

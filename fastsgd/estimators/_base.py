@@ -89,6 +89,7 @@ class SGDBase(BaseEstimator):
 
     _samples_per_step = 1
     _t_start = 1.0  # SGDClassifier counts t_ from 1
+    _t_counts_held_out = True  # SGDClassifier's t_ counts the early-stopping rows too
 
     _parameter_constraints: ClassVar[dict] = {
         "eta0": [Interval(Real, 0, None, closed="neither")],
@@ -150,6 +151,7 @@ class SGDBase(BaseEstimator):
                 dtype=float_dtypes(X),
                 order="C",
                 ensure_all_finite=False,
+                **self._target_checks(),
             )
         except (TypeError, ValueError) as error:
             explain_unreadable(X, "X", error)
@@ -159,6 +161,10 @@ class SGDBase(BaseEstimator):
         if sp.issparse(X):
             X = checked_csr(X, canonical=self._needs_canonical_csr())
         return X, y
+
+    def _target_checks(self):
+        """Extra arguments of validate_data for y (a multi-output estimator sets them)."""
+        return {}
 
     def _needs_canonical_csr(self):
         """Whether training on CSR rows with unsorted or duplicate column indices would differ
@@ -224,7 +230,7 @@ class SGDBase(BaseEstimator):
         n_classes = 1 if classes is None else classes.size  # a regressor: one output
 
         rng = check_random_state(self.random_state)
-        keep_params = (incremental and not first_call) or (
+        keep_params = (incremental and self._has_fitted_weights()) or (
             self.warm_start and self._has_fitted_state() and init is None
         )
         if keep_params:
@@ -268,9 +274,11 @@ class SGDBase(BaseEstimator):
         validation = None
         rows = order
         if getattr(self, "early_stopping", False) and not incremental:
-            order, validation = self._validation_split(order, codes, weights)
+            order, validation = self._validation_split(order, codes, weights, rng)
         next_order = self._epoch_orders(rng, n_classes, rows, order)
         n_samples = order.size
+        if not self._t_counts_held_out:
+            n_rows = n_samples
         step = self._samples_per_step
         row_width = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
         work = max(1, int(self._work_per_sample(row_width, n_classes)))
@@ -308,6 +316,7 @@ class SGDBase(BaseEstimator):
             validation_scores=None if validation is None else (
                 lambda: self._validation_scores(X, codes, validation, weights, params, session)
             ),
+            after_epoch=self._after_epoch_rule(session),
             warning_stacklevel=4,  # run_epochs <- _fit_or_raise <- _fit <- fit <- the caller
         )  # fmt: skip
         self._finish_session(session, params)
@@ -370,6 +379,14 @@ class SGDBase(BaseEstimator):
 
     # -- hooks with defaults ------------------------------------------------------------------
 
+    def _after_epoch_rule(self, session):
+        """A callable that replaces SGDClassifier's stopping rule in run_epochs, or None."""
+        return None
+
+    def _epoch_rule_session(self):
+        """What ``_after_epoch_rule`` needs when no training session exists (fastsgd.dask)."""
+        return None
+
     def _shards_and_threads(self):
         """(shards of the visiting order, threads) of the ``parallel`` strategy; (1, 1) trains
         sequentially."""
@@ -391,8 +408,13 @@ class SGDBase(BaseEstimator):
         return self.t_, list(self.loss_curve_)
 
     def _has_fitted_state(self):
-        """Whether a fit or partial_fit has left weights to continue from."""
+        """Whether a fit or partial_fit has left a model (labels, features) to continue from."""
         return hasattr(self, "classes_")
+
+    def _has_fitted_weights(self):
+        """Whether there are weights to continue from (MLPClassifier's partial_fit goes on from
+        coefs_ set by hand, labels or not)."""
+        return self._has_fitted_state()
 
     def _validate_training_settings(self, incremental):
         """Checks of the hyperparameters that depend on each other or on the call."""
@@ -453,7 +475,7 @@ class SGDBase(BaseEstimator):
             test_size=self.validation_fraction, random_state=self.random_state
         )
 
-    def _validation_split(self, order, codes, weights):
+    def _validation_split(self, order, codes, weights, rng):
         """SGDClassifier's early-stopping split: a ``validation_fraction`` of the rows, drawn by
         ``_validation_splitter`` seeded with random_state (stratified by class for a
         classifier), never trained on."""

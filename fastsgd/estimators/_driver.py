@@ -51,7 +51,8 @@ def warn_max_iter_reached(stacklevel=2):
 
 def run_epochs(
     estimator, *, max_iter, n_samples, n_rows, t, loss_curve, rates, incremental, run_epoch,
-    check_epoch, snapshot, on_interrupt, validation_scores=None, warning_stacklevel=2,
+    check_epoch, snapshot, on_interrupt, validation_scores=None, after_epoch=None,
+    warning_stacklevel=2,
 ):  # fmt: skip
     """Run up to ``max_iter`` epochs; returns (n_iter, t, loss_curve).
 
@@ -63,6 +64,10 @@ def run_epochs(
     - ``on_interrupt(interrupt, finished, n_iter)`` handles a KeyboardInterrupt, with
       ``finished = (params, n_iter, t, loss_curve)`` of the last finished epoch or None; the
       interrupt is then raised again.
+
+    - ``after_epoch(loss, scores, rates, t, incremental)``, if given, replaces SGDClassifier's
+      stopping rule below (the net follows MLPClassifier's) and returns whether to stop; it
+      runs in partial_fit too.
 
     ``n_samples`` samples are visited an epoch (the bar's unit); t advances by ``n_rows`` (the
     held-out rows included, as SGDClassifier counts). ``incremental`` (partial_fit) applies no
@@ -95,6 +100,11 @@ def run_epochs(
                     # one assignment, so that an interrupt while it is being built keeps the
                     # previous one
                     finished = (snapshot(), n_iter, t, list(loss_curve))
+                if after_epoch is not None:
+                    scores = None if validation_scores is None else validation_scores()
+                    if after_epoch(loss_curve[-1], scores, rates, t, incremental):
+                        break
+                    continue
                 if incremental or estimator.tol is None:
                     continue
                 # SGDClassifier's rule, per unit: an epoch that fails to beat the best

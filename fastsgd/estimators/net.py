@@ -1,155 +1,60 @@
-"""TwoLayerNet: a one-hidden-layer net trained by SGD (handout section 39.2)."""
+"""TwoLayerNet and TwoLayerNetRegressor: one hidden layer trained by SGD (handout section 39.2),
+scikit-learn's ``MLPClassifier`` / ``MLPRegressor(solver='sgd', hidden_layer_sizes=(H,))``."""
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
-from fastsgd.estimators._base import SGDClassifierBase
+from fastsgd.estimators._base import SGDBase, SGDClassifierBase
 from fastsgd.estimators._validation import as_float_array
-from fastsgd.kernels import ACTIVATIONS, LOSSES
-from fastsgd.kernels.net import net_epoch_batched, net_epoch_per_sample
-from fastsgd.parallel import net_epoch_average, net_epoch_hogwild
+from fastsgd.kernels import ACTIVATIONS, LOSSES, OUTPUTS
+from fastsgd.kernels.net import net_settings, net_sgd_epoch_batched, net_sgd_epoch_per_sample
+from fastsgd.parallel import net_sgd_epoch_average, net_sgd_epoch_hogwild
 
-PARALLEL_KERNELS = {"average": net_epoch_average, "hogwild": net_epoch_hogwild}
+PARALLEL_KERNELS = {"average": net_sgd_epoch_average, "hogwild": net_sgd_epoch_hogwild}
+
+# MLPClassifier's words when batch_size exceeds the samples (then clipped).
+BATCH_CLIPPED = (
+    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
+)
 
 
-class TwoLayerNet(SGDClassifierBase):
-    """A two-layer net (one hidden layer) trained by per-sample or mini-batch SGD.
-
-    Forward: ``z1 = x W1 + b1, a1 = g1(z1), z2 = a1 W2 + b2, a2 = g2(z2)`` with g1 the hidden
-    activation, and g2 one sigmoid unit for two classes (the handout's net) or a softmax over the
-    classes. Backward by the chain rule; every weight is updated from the same forward pass. With
-    ``n_hidden=1, activation='logistic', loss='squared_error', fit_intercept=False`` and one
-    feature it is exactly the handout's net, and one step applies 39.2 (f).
-
-    Input and copies: dense X only (a sparse matrix raises a TypeError). Nothing ever writes to
-    X, y or the initial weights. A C-contiguous float32 or float64 array (read-only or an
-    ``np.memmap`` included) is used as it is, never copied, and the weights take its dtype.
-    Other input is converted once per call into a C-contiguous copy, because the kernels walk
-    X row by row: float32 in either byte order becomes native float32; float64 in another
-    layout (Fortran order, a strided slice, big-endian) and every other numeric dtype (int,
-    bool, float16, long double) become float64, scikit-learn's rule, so the model is the one of
-    ``X.astype(np.float64)``; a pandas DataFrame is read through ``np.asarray`` by the same
-    rule. Strings, bytes, dates, complex numbers and structured arrays are refused.
-    ``early_stopping`` copies its held-out rows each epoch to score them.
-
-    Parameters
-    ----------
-    n_hidden : int, default=32
-        H, the width of the hidden layer.
-    activation : {'logistic', 'tanh', 'relu'}, default='relu'
-    loss : {'log_loss', 'squared_error'}, default='log_loss'
-        Cross-entropy, or 1/2 (a2 - y)^2 summed over the outputs (the handout's 39.2 d).
-    eta0 : float, default=0.01
-        The learning rate.
-    learning_rate : {'constant', 'adaptive'}, default='constant'
-        'adaptive': eta0, divided by 5 each time the stopping rule fires, until it is below
-        1e-6 (as LogisticRegression and SGDClassifier).
-    early_stopping : bool, default=False
-        Hold out a stratified ``validation_fraction`` of the rows, never train on them, and
-        stop on their accuracy instead of the training loss.
-    validation_fraction : float, default=0.1
-    max_iter : int, default=200
-    tol : float or None, default=1e-4
-        Stop once the epoch's mean loss has failed ``n_iter_no_change`` epochs in a row to fall
-        below the best so far minus ``tol`` (with early_stopping: the validation accuracy to
-        rise above the best plus ``tol``). None: run max_iter epochs.
-    n_iter_no_change : int, default=10
-    batch_size : int, default=1
-        1 is per-sample SGD (one fused compiled loop). Larger averages the gradient over each
-        batch and takes one step per batch, with BLAS-3 products.
-    shuffle : bool, default=True
-    random_state : int, RandomState instance or None, default=None
-        Seeds the Glorot initialisation (as MLPClassifier draws it) and the shuffling.
-    fit_intercept : bool, default=True
-        Learn the biases b1, b2. When False they stay at their initial values (0, or
-        ``intercepts_init``) and still enter the forward pass.
-    warm_start : bool, default=False
-    verbose : int, default=0
-        Show a tqdm progress bar with the epoch and the running loss.
-    n_jobs : int or None, default=None
-        Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads
-        (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one runs the
-        ``parallel`` strategy, one call per epoch, on n_jobs shards of the visiting order (on
-        at most numba's thread count): a positive n_jobs gives the same 'average' weights on any
-        machine, a negative one depends on the machine's thread count.
-    parallel : {'average', 'hogwild'}, default='average'
-        The strategy when n_jobs > 1. 'average': each thread trains its own copy on a contiguous
-        shard of the epoch's visiting order, and the copies are averaged at the end of the epoch
-        (iterative parameter mixing, Zinkevich et al. 2010). Deterministic: a given
-        random_state and n_jobs give bit-identical weights. 'hogwild': all threads update one
-        shared set of weights without locks (Niu et al. 2011); NOT deterministic, and slower
-        than one thread on dense data, where the threads contend for the same cache lines.
-
-    Attributes
-    ----------
-    coefs_ : list of two arrays, [W1 of shape (n_features, n_hidden), W2 of shape (n_hidden,
-        n_outputs)], n_outputs = 1 for two classes, else n_classes. W1 is a transposed view of the
-        (n_hidden, n_features) array the kernel updates, one row per hidden unit.
-    intercepts_ : list of two arrays, [b1 of shape (n_hidden,), b2 of shape (n_outputs,)]
-    classes_, n_features_in_, n_iter_, loss_curve_
-    t_ : int
-        Training samples seen (MLPClassifier's convention).
-    """
+class _NetBase(SGDBase):
+    """What TwoLayerNet and TwoLayerNetRegressor share: the weights, the kernel calls, and
+    MLPClassifier's SGD semantics (momentum state, learning-rate schedules, stopping rule,
+    early stopping with the best weights kept)."""
 
     _parameter_constraints: ClassVar[dict] = {
-        **SGDClassifierBase._parameter_constraints,
+        **SGDBase._parameter_constraints,
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "loss": [StrOptions(set(LOSSES))],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
     }
-    _t_start = 0
-
-    def __init__(
-        self,
-        *,
-        n_hidden: int = 32,
-        activation: str = "relu",
-        loss: str = "log_loss",
-        eta0: float = 0.01,
-        learning_rate: str = "constant",
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        max_iter: int = 200,
-        tol: float | None = 1e-4,
-        n_iter_no_change: int = 10,
-        batch_size: int = 1,
-        shuffle: bool = True,
-        random_state=None,
-        fit_intercept: bool = True,
-        warm_start: bool = False,
-        verbose: int = 0,
-        n_jobs: int | None = None,
-        parallel: str = "average",
-    ):
-        self.n_hidden = n_hidden
-        self.activation = activation
-        self.loss = loss
-        self.eta0 = eta0
-        self.learning_rate = learning_rate
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-        self.parallel = parallel
+    _t_start = 0  # MLPClassifier counts t_ from 0, training rows only
+    _t_counts_held_out = False
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -159,58 +64,75 @@ class TwoLayerNet(SGDClassifierBase):
         y: ArrayLike,
         coefs_init: list[ArrayLike] | None = None,
         intercepts_init: list[ArrayLike] | None = None,
-    ) -> TwoLayerNet:
+        sample_weight: ArrayLike | None = None,
+    ):
         """Train for up to ``max_iter`` epochs from a Glorot initialisation, the given init or
-        (warm_start) the current weights."""
+        (warm_start) the current weights. ``sample_weight`` weights each sample's gradient
+        within its batch, as MLPClassifier does."""
         init = None
         if coefs_init is not None or intercepts_init is not None:
             init = {"coefs": coefs_init, "intercepts": intercepts_init}
-        return self._fit(X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False)
+        return self._fit(
+            X, y, max_iter=self.max_iter, classes=None, init=init, incremental=False,
+            sample_weight=sample_weight,
+        )  # fmt: skip
 
-    def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes)."""
-        z2 = self._predict_scores(X)
-        if z2.shape[1] == 1:
-            p = expit(z2)
-            return np.hstack([1.0 - p, p])
-        return softmax(z2, axis=1)
+    # -- validation ---------------------------------------------------------------------------
+
+    # Attributes that live for one fit or partial_fit call only (see _fit).
+    _CALL_ATTRIBUTES = ("_resume", "_call_outputs", "_call_multilabel", "_call_y_1d")
+
+    def _fit(self, *args, **kwargs):
+        try:
+            return super()._fit(*args, **kwargs)
+        finally:
+            for name in self._CALL_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+
+    def _validate_training_settings(self, incremental):
+        if incremental and self.early_stopping:  # MLPClassifier's words
+            raise ValueError("partial_fit does not support early_stopping=True")
+        self._resume = None  # set by _continued_count when partial_fit goes on
+
+    def _outputs(self, n_classes):
+        """(output activation, output units) of this call; without one (fastsgd.dask, which
+        trains single-label classifiers), those of ``n_classes`` classes."""
+        outputs = self.__dict__.get("_call_outputs")
+        if outputs is None:
+            n_out = 1 if n_classes == 2 else n_classes
+            outputs = ("logistic" if n_out == 1 else "softmax", n_out)
+        return outputs
+
+    def _target_checks(self):
+        return {"multi_output": True, "y_numeric": self._regression}
 
     # -- hooks for the base class -------------------------------------------------------------
 
     @property
     def _samples_per_step(self):
-        return self.batch_size
+        return 1 if self.batch_size == "auto" else self.batch_size
 
     def _work_per_sample(self, n_features, n_classes):
         return n_features * self.n_hidden
 
-    def _predict_scores(self, X):
-        X = self._validate_predict_data(X)
-        W1, W2 = self.coefs_
-        b1, b2 = self.intercepts_
-        return self._forward(X, W1, b1, W2, b2)
+    def _n_stopping_units(self, n_classes):
+        return 1
 
-    def _forward(self, X, W1, b1, W2, b2):
-        """z2 for the rows of X."""
-        z1 = X @ W1 + b1
-        if self.activation == "logistic":
-            a1 = expit(z1)
-        elif self.activation == "tanh":
-            a1 = np.tanh(z1)
-        else:
-            a1 = np.maximum(z1, 0)
-        return a1 @ W2 + b2
+    def _has_fitted_weights(self):
+        return hasattr(self, "coefs_")
 
-    def _validation_scores(self, X, codes, rows, weights, params, session):
-        W1t, b1, W2, b2 = params
-        held_out = X[rows]
-        z2 = self._forward(held_out, W1t.T, b1, W2, b2)
-        self._check_finite_scores(held_out, z2)
-        predicted = (z2[:, 0] > 0).astype(np.intp) if z2.shape[1] == 1 else z2.argmax(axis=1)
-        return np.array([np.mean(predicted == codes[rows])])
+    def _training_weights(self, X, y, classes, sample_weight, incremental):
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=np.float64)
+
+    def _continued_count(self, incremental):
+        if incremental:  # partial_fit goes on with the optimizer's state, as MLPClassifier
+            self._resume = getattr(self, "_optimizer_state", None)
+        return self.t_, list(self.loss_curve_)
 
     def _init_params(self, n_features, n_classes, dtype, rng, init):
-        n_out = self._n_outputs(n_classes)
+        n_out = self._outputs(n_classes)[1]
         shapes = [(n_features, self.n_hidden), (self.n_hidden, n_out)]
         # MLPClassifier's Glorot uniform initialisation, drawn in the same order.
         factor = 2.0 if self.activation == "logistic" else 6.0
@@ -265,26 +187,557 @@ class TwoLayerNet(SGDClassifierBase):
         self.coefs_ = [W1t.T, W2]
         self.intercepts_ = [b1, b2]
 
-    def _n_stopping_units(self, n_classes):
-        return 1
+    def _forward(self, X, W1, b1, W2, b2):
+        """z2 for the rows of X."""
+        z1 = X @ W1 + b1
+        if self.activation == "logistic":
+            a1 = expit(z1)
+        elif self.activation == "tanh":
+            a1 = np.tanh(z1)
+        elif self.activation == "identity":
+            a1 = z1
+        else:
+            a1 = np.maximum(z1, 0)
+        return a1 @ W2 + b2
+
+    def _predict_scores(self, X):
+        X = self._validate_predict_data(X)
+        W1, W2 = self.coefs_
+        b1, b2 = self.intercepts_
+        return self._forward(X, W1, b1, W2, b2)
+
+    def _validation_split(self, order, codes, weights, rng):
+        """MLPClassifier's early-stopping split: scikit-learn's train_test_split of the rows with
+        the estimator's random generator (after the initial weights were drawn), stratified for a
+        single-output classifier; the training rows are visited in the split's order."""
+        stratify = codes[order] if self._stratified_split() else None
+        try:
+            train, held_out = train_test_split(
+                order, random_state=rng, test_size=self.validation_fraction, stratify=stratify
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping cannot split {order.size} samples with validation_fraction="
+                f"{self.validation_fraction}: {error}"
+            ) from None
+        if held_out.size < 2:  # MLPClassifier's words
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size of "
+                "your dataset."
+            )
+        return np.ascontiguousarray(train), np.sort(held_out)
+
+    def _validation_scores(self, X, codes, rows, weights, params, session):
+        W1t, b1, W2, b2 = params
+        held_out = X[rows]
+        z2 = self._forward(held_out, W1t.T, b1, W2, b2)
+        self._check_finite_scores(held_out, z2)
+        held_weights = None if weights is None else weights[rows]
+        return np.array([self._held_out_score(z2, codes[rows], held_weights)])
+
+    def _start_session(self, X, params, n_classes, t, weights, n_shards):
+        output = self._outputs(n_classes)[0]
+        batch_size = self.batch_size
+        n_train = X.shape[0]
+        if batch_size == "auto":
+            batch_size = min(200, n_train)
+        elif batch_size > n_train:
+            warnings.warn(BATCH_CLIPPED, stacklevel=5)
+            batch_size = max(1, n_train)
+        resume = self.__dict__.get("_resume")
+        if resume is not None:
+            velocities = [v.astype(X.dtype) for v in resume["velocities"]]
+            state = dict(resume, velocities=velocities)
+        else:
+            velocities = [np.zeros_like(p) for p in params]
+            state = self._epoch_rule_session()["state"]
+            state["velocities"] = velocities
+        if self.momentum == 0.0:
+            velocities = [np.zeros((0,) * p.ndim, dtype=p.dtype) for p in params]
+        no_weights = np.zeros(0)
+        return {
+            "state": state,
+            "velocities": velocities,
+            "weights": no_weights if weights is None else weights,
+            "settings": dict(
+                activation=ACTIVATIONS.index(self.activation),
+                loss=LOSSES.index(self._loss_name),
+                output=OUTPUTS.index(output),
+                alpha=self.alpha,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                fit_intercept=self.fit_intercept,
+                batch_size=batch_size,
+            ),
+            "best_params": None,
+            "params": params,
+        }
+
+    def _epoch_rule_session(self):
+        """The stopping state of a fit that starts a new optimizer (no velocity, eta0); under
+        warm start the stopping state goes on from the fitted model, as in MLPClassifier."""
+        state = {
+            "rate": float(self.eta0),
+            "no_improvement": 0,
+            "best_loss": None if self.early_stopping else np.inf,
+            "best_score": -np.inf if self.early_stopping else None,
+            "scores": [] if self.early_stopping else None,
+            "velocities": None,
+        }
+        if self._has_fitted_state() and self.warm_start:
+            state.update(
+                no_improvement=getattr(self, "_no_improvement_count", 0),
+                best_loss=getattr(self, "best_loss_", state["best_loss"]),
+                best_score=getattr(self, "best_validation_score_", state["best_score"]),
+                scores=_listed(getattr(self, "validation_scores_", state["scores"])),
+            )
+            if self.early_stopping and state["scores"] is None:
+                state.update(scores=[], best_score=-np.inf)
+            if not self.early_stopping and state["best_loss"] is None:
+                state.update(best_loss=np.inf)
+        return {"state": state, "params": None, "best_params": None}
+
+    def _initial_rates(self, n_classes):
+        resume = self.__dict__.get("_resume")
+        return np.array([float(self.eta0) if resume is None else resume["rate"]])
 
     def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
-        arguments = (
-            X,
-            codes,
-            order,
-            *params,
-            float(rates[0]),
-            ACTIVATIONS.index(self.activation),
-            LOSSES.index(self.loss),
-            self.fit_intercept,
-            self.batch_size,
-        )
+        settings = net_settings(eta=float(rates[0]), **session["settings"])
+        arguments = (X, codes, session["weights"], order, *params,
+                     tuple(session["velocities"]), settings)  # fmt: skip
         if n_shards > 1:
             loss = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-        elif self.batch_size <= 1:  # compiles only the path it needs (see net_epoch_per_sample)
-            loss = net_epoch_per_sample(*arguments[:-1])
+        elif settings.batch_size <= 1:  # compiles only the path it needs
+            loss = net_sgd_epoch_per_sample(*arguments)
         else:
-            loss = net_epoch_batched(*arguments)
+            loss = net_sgd_epoch_batched(*arguments)
         losses = np.array([loss])
         return losses, losses
+
+    def _after_epoch_rule(self, session):
+        """MLPClassifier's bookkeeping after each epoch (in partial_fit too): the best loss or
+        validation score, the no-improvement count, the invscaling rate, and the stopping rule
+        (more than n_iter_no_change epochs without improvement by tol: stop, or under
+        'adaptive' divide the rate by 5 while it is above 1e-6)."""
+        state = session["state"]
+
+        def after_epoch(loss, scores, rates, t, incremental):
+            if scores is not None:
+                score = float(scores[0])
+                state["scores"].append(score)
+                if self.tol is not None and score < state["best_score"] + self.tol:
+                    state["no_improvement"] += 1
+                else:
+                    state["no_improvement"] = 0
+                if score > state["best_score"]:
+                    state["best_score"] = score
+                    session["best_params"] = [p.copy() for p in session["params"]]
+            else:
+                if self.tol is not None and loss > state["best_loss"] - self.tol:
+                    state["no_improvement"] += 1
+                else:
+                    state["no_improvement"] = 0
+                state["best_loss"] = min(state["best_loss"], loss)
+            if self.learning_rate == "invscaling":
+                rates[0] = float(self.eta0) / (t + 1) ** self.power_t
+            stop = False
+            if state["no_improvement"] > self.n_iter_no_change:
+                if self.learning_rate == "adaptive" and rates[0] > 1e-6:
+                    rates[0] /= 5.0
+                    state["no_improvement"] = 0
+                elif incremental:
+                    state["no_improvement"] = 0  # MLPClassifier's partial_fit cannot stop
+                else:
+                    stop = True
+            state["rate"] = float(rates[0])
+            return stop
+
+        return after_epoch
+
+    def _finish_session(self, session, params):
+        if self.early_stopping and session["best_params"] is not None:
+            for param, best in zip(params, session["best_params"], strict=True):
+                param[...] = best  # MLPClassifier keeps the best validation weights
+        state = session["state"]
+        self._optimizer_state = state
+        self.loss_ = None
+        self._no_improvement_count = state["no_improvement"]
+        self.best_loss_ = state["best_loss"]
+        self.validation_scores_ = state["scores"]
+        self.best_validation_score_ = state["best_score"]
+        if self.momentum != 0.0:
+            state["velocities"] = session["velocities"]
+
+    def _commit(self, classes, params, n_iter, t, loss_curve):
+        super()._commit(classes, params, n_iter, t, loss_curve)
+        self.loss_ = loss_curve[-1] if loss_curve else None
+        self.n_layers_ = 3  # input, hidden and output layers (MLPClassifier's count)
+        self.n_outputs_ = params[2].shape[1]
+        self.out_activation_ = self._outputs(2 if params[2].shape[1] == 1 else 3)[0]
+
+    def _rate_description(self):
+        return f"The learning rate eta0={self.eta0!r}"
+
+
+def _listed(values):
+    return None if values is None else list(values)
+
+
+class TwoLayerNet(SGDClassifierBase, _NetBase):
+    """A two-layer net (one hidden layer) trained by per-sample or mini-batch SGD.
+
+    Forward: ``z1 = x W1 + b1, a1 = g1(z1), z2 = a1 W2 + b2, a2 = g2(z2)`` with g1 the hidden
+    activation, and g2 one sigmoid unit for two classes (the handout's net), a softmax over the
+    classes, or one sigmoid per label for a multilabel indicator y. Backward by the chain rule;
+    every weight is updated from the same forward pass. With ``n_hidden=1,
+    activation='logistic', loss='squared_error', fit_intercept=False`` and one feature it is
+    exactly the handout's net, and one step applies 39.2 (f).
+
+    It is scikit-learn's ``MLPClassifier(solver='sgd', hidden_layer_sizes=(H,))`` step for step:
+    the same Glorot initialisation from the same random_state, the same batches, L2 penalty,
+    momentum, learning-rate schedules, stopping rule and early-stopping split, so that with
+    ``n_hidden=H, eta0=learning_rate_init`` and the other parameters equal, it trains the same
+    weights (tests/test_net_parity.py). The defaults are the handout's (no momentum, no penalty,
+    a constant rate, one sample per step); MLPClassifier's ``solver='sgd'`` defaults are
+    ``alpha=1e-4, momentum=0.9, nesterovs_momentum=True, batch_size='auto', eta0=0.001``.
+
+    Input and copies: dense X only (a sparse matrix raises a TypeError). Nothing ever writes to
+    X, y or the initial weights. A C-contiguous float32 or float64 array (read-only or an
+    ``np.memmap`` included) is used as it is, never copied, and the weights take its dtype.
+    Other input is converted once per call into a C-contiguous copy, because the kernels walk
+    X row by row: float32 in either byte order becomes native float32; float64 in another
+    layout (Fortran order, a strided slice, big-endian) and every other numeric dtype (int,
+    bool, float16, long double) become float64, scikit-learn's rule, so the model is the one of
+    ``X.astype(np.float64)``; a pandas DataFrame is read through ``np.asarray`` by the same
+    rule. Strings, bytes, dates, complex numbers and structured arrays are refused.
+    ``early_stopping`` copies its held-out rows each epoch to score them.
+
+    Parameters
+    ----------
+    n_hidden : int, default=32
+        H, the width of the hidden layer (MLPClassifier's ``hidden_layer_sizes=(H,)``).
+    activation : {'logistic', 'tanh', 'relu', 'identity'}, default='relu'
+    loss : {'log_loss', 'squared_error'}, default='log_loss'
+        Cross-entropy, or 1/2 (a2 - y)^2 summed over the outputs (the handout's 39.2 d).
+    eta0 : float, default=0.01
+        The (initial) learning rate, MLPClassifier's ``learning_rate_init``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        'invscaling': after each epoch the rate becomes ``eta0 / (t_ + 1) ** power_t``.
+        'adaptive': eta0, divided by 5 each time the stopping rule fires while it is above
+        1e-6 (MLPClassifier's rules).
+    power_t : float, default=0.5
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases): each batch's gradient gets
+        ``alpha W / (sum of the batch's sample weights)`` and its loss
+        ``alpha/2 |W|^2 / (the same sum)``, MLPClassifier's scaling.
+    momentum : float in [0, 1], default=0.0
+        Every parameter moves by a velocity ``v = momentum v - eta grad``.
+    nesterovs_momentum : bool, default=True
+        With momentum: Nesterov's step ``momentum v - eta grad`` instead of ``v``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (scikit-learn's train_test_split,
+        stratified for a single-output classifier, as MLPClassifier), never train on them, stop
+        on their accuracy instead of the training loss, and keep the weights of the epoch with
+        the best validation accuracy. Not with partial_fit.
+    validation_fraction : float, default=0.1
+    max_iter : int, default=200
+    tol : float or None, default=1e-4
+        Stop once the epoch's loss has failed more than ``n_iter_no_change`` epochs in a row to
+        fall below the best so far minus ``tol`` (with early_stopping: the validation accuracy
+        to rise above the best plus ``tol``). None: run max_iter epochs.
+    n_iter_no_change : int or np.inf, default=10
+    batch_size : int or 'auto', default=1
+        1 is per-sample SGD (one fused compiled loop). Larger averages the gradient over each
+        batch and takes one step per batch, with BLAS-3 products; 'auto' is min(200, n_samples).
+    shuffle : bool, default=True
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Glorot initialisation, the early-stopping split and the shuffling, drawn in
+        MLPClassifier's order.
+    fit_intercept : bool, default=True
+        Learn the biases b1, b2. When False they stay at their initial values (0, or
+        ``intercepts_init``) and still enter the forward pass.
+    warm_start : bool, default=False
+    verbose : int, default=0
+        Show a tqdm progress bar with the epoch and the running loss.
+    n_jobs : int or None, default=None
+        Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads.
+        More than one runs the ``parallel`` strategy on n_jobs shards of the visiting order.
+    parallel : {'average', 'hogwild'}, default='average'
+        The strategy when n_jobs > 1. 'average': each thread trains its own copy (weights and
+        velocities) on a contiguous shard of the epoch's visiting order, and the copies are
+        averaged at the end of the epoch (iterative parameter mixing). Deterministic for a given
+        random_state and n_jobs. 'hogwild': all threads update one shared set of weights
+        without locks; NOT deterministic.
+
+    Attributes
+    ----------
+    coefs_ : list of two arrays, [W1 of shape (n_features, n_hidden), W2 of shape (n_hidden,
+        n_outputs_)], n_outputs_ = 1 for two classes, the number of classes, or of labels.
+    intercepts_ : list of two arrays, [b1 of shape (n_hidden,), b2 of shape (n_outputs_,)]
+    classes_, n_features_in_, n_iter_, loss_curve_
+    loss_ : float
+        The last epoch's loss, the penalty included.
+    best_loss_ : float or None
+        The lowest epoch loss (None with early_stopping).
+    validation_scores_ : list or None
+        The held-out accuracy after each epoch (None without early_stopping).
+    best_validation_score_ : float or None
+    t_ : int
+        Training samples seen (MLPClassifier's convention).
+    n_layers_ : int (3), n_outputs_ : int
+    out_activation_ : {'logistic', 'softmax'}
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_NetBase._parameter_constraints,
+        "loss": [StrOptions(set(LOSSES))],
+    }
+    _regression = False
+
+    def __init__(
+        self,
+        *,
+        n_hidden: int = 32,
+        activation: str = "relu",
+        loss: str = "log_loss",
+        eta0: float = 0.01,
+        learning_rate: str = "constant",
+        power_t: float = 0.5,
+        alpha: float = 0.0,
+        momentum: float = 0.0,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int | float = 10,
+        batch_size: int | str = 1,
+        shuffle: bool = True,
+        random_state=None,
+        fit_intercept: bool = True,
+        warm_start: bool = False,
+        verbose: int = 0,
+        n_jobs: int | None = None,
+        parallel: str = "average",
+    ):
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.loss = loss
+        self.eta0 = eta0
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.alpha = alpha
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.parallel = parallel
+
+    @property
+    def _loss_name(self):
+        return self.loss
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch over (X, y), continuing from the current weights, velocities and
+        learning rate. ``classes`` (all labels that will ever appear; for a multilabel y, any
+        array of its labels) is required on the first call."""
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The class of each row of X (a multilabel y: the indicator matrix of its labels)."""
+        if getattr(self, "_multilabel", False):
+            return (self._predict_scores(X) > 0).astype(int)
+        return super().predict(X)
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes) (a multilabel y: each label's)."""
+        z2 = self._predict_scores(X)
+        if getattr(self, "_multilabel", False):
+            return expit(z2)
+        if z2.shape[1] == 1:
+            p = expit(z2)
+            return np.hstack([1.0 - p, p])
+        return softmax(z2, axis=1)
+
+    def _encode_targets(self, y, classes, first_call, incremental):
+        if y.ndim == 2 and y.shape[1] > 1:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    "y with several columns must be a multilabel indicator matrix (0/1 "
+                    f"entries); got type {type_of_target(y)!r}."
+                )
+            if first_call and incremental and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            n_labels = y.shape[1]
+            if not first_call:
+                if not getattr(self, "_multilabel", False) or self.classes_.size != n_labels:
+                    raise ValueError(
+                        f"y has {n_labels} labels; the model was fitted on "
+                        f"{self.classes_.size} {'labels' if self._multilabel else 'classes'}."
+                    )
+            self._call_multilabel = True
+            self._call_outputs = ("logistic", n_labels)
+            return np.arange(n_labels), np.ascontiguousarray(y, dtype=np.float64)
+        if y.ndim == 2:  # one column: scikit-learn's warning
+            y = column_or_1d(y, warn=True)
+        if not first_call and getattr(self, "_multilabel", False):
+            raise ValueError("the model was fitted on a multilabel y; y is not one.")
+        classes, codes = super()._encode_targets(y, classes, first_call, incremental)
+        self._call_multilabel = False
+        n_out = 1 if classes.size == 2 else classes.size
+        self._call_outputs = ("logistic" if n_out == 1 else "softmax", n_out)
+        return classes, codes
+
+    def _commit(self, classes, params, n_iter, t, loss_curve):
+        super()._commit(classes, params, n_iter, t, loss_curve)
+        self._multilabel = self.__dict__.get("_call_multilabel", False)
+
+    def _stratified_split(self):
+        return self._outputs(2)[1] == 1
+
+    def _held_out_score(self, z2, targets, weights):
+        if not np.isfinite(z2).all():  # MLPClassifier's score of overflowing predictions
+            return np.nan
+        if targets.ndim == 2:
+            predicted = (z2 > 0).astype(targets.dtype)
+        elif z2.shape[1] == 1:
+            predicted = (z2[:, 0] > 0).astype(np.intp)
+        else:
+            predicted = z2.argmax(axis=1)
+        return accuracy_score(targets, predicted, sample_weight=weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class TwoLayerNetRegressor(RegressorMixin, _NetBase):
+    """A two-layer net for regression: identity outputs and the squared error, trained by SGD.
+
+    The handout's net (39.2) with the squared loss 1/2 (a2 - y)^2 and an identity output
+    g2(z) = z: scikit-learn's ``MLPRegressor(solver='sgd', hidden_layer_sizes=(H,))`` step for
+    step, with the same initialisation, batches, penalty, momentum, schedules, stopping rule and
+    early stopping (on the held-out R^2). y may have one column or several (one output unit
+    each). The parameters, input rules and attributes are TwoLayerNet's (without ``loss``);
+    ``score`` is R^2, and ``validation_scores_`` hold held-out R^2 values. The loss reported in
+    ``loss_curve_`` is MLPRegressor's: half the squared error averaged over the samples and the
+    outputs (its gradient is that of the sum over the outputs, as in scikit-learn).
+
+    Parameters
+    ----------
+    n_hidden, activation, eta0, learning_rate, power_t, alpha, momentum, nesterovs_momentum,
+    early_stopping, validation_fraction, max_iter, tol, n_iter_no_change, batch_size, shuffle,
+    random_state, fit_intercept, warm_start, verbose, n_jobs, parallel
+        As in TwoLayerNet.
+
+    Attributes
+    ----------
+    coefs_, intercepts_, n_features_in_, n_iter_, t_, loss_, best_loss_, loss_curve_,
+    validation_scores_, best_validation_score_, n_layers_, n_outputs_
+        As in TwoLayerNet.
+    out_activation_ : 'identity'
+    """
+
+    _regression = True
+    _loss_name = "squared_error"
+
+    def __init__(
+        self,
+        *,
+        n_hidden: int = 32,
+        activation: str = "relu",
+        eta0: float = 0.01,
+        learning_rate: str = "constant",
+        power_t: float = 0.5,
+        alpha: float = 0.0,
+        momentum: float = 0.0,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int | float = 10,
+        batch_size: int | str = 1,
+        shuffle: bool = True,
+        random_state=None,
+        fit_intercept: bool = True,
+        warm_start: bool = False,
+        verbose: int = 0,
+        n_jobs: int | None = None,
+        parallel: str = "average",
+    ):
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.eta0 = eta0
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.alpha = alpha
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.parallel = parallel
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over (X, y), continuing from the current weights, velocities and
+        learning rate."""
+        return self._fit(
+            X, y, max_iter=1, classes=None, init=None, incremental=True,
+            sample_weight=sample_weight,
+        )  # fmt: skip
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The predicted values: shape (n_samples,) for a 1-D y, else (n_samples, n_outputs_)."""
+        z2 = self._predict_scores(X)
+        return z2.ravel() if self._y_was_1d else z2
+
+    def _encode_targets(self, y, classes, first_call, incremental):
+        one_dimensional = y.ndim == 1
+        targets = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=np.float64)
+        if not first_call and targets.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {targets.shape[1]} outputs; the model was fitted on {self.n_outputs_}."
+            )
+        self._call_y_1d = one_dimensional
+        self._call_outputs = ("identity", targets.shape[1])
+        return None, targets
+
+    def _commit(self, classes, params, n_iter, t, loss_curve):
+        super()._commit(classes, params, n_iter, t, loss_curve)
+        self._y_was_1d = self.__dict__.get("_call_y_1d", True)
+
+    def _outputs(self, n_classes):
+        return self.__dict__.get("_call_outputs", ("identity", 1))
+
+    def _has_fitted_state(self):
+        return hasattr(self, "coefs_")
+
+    def _stratified_split(self):
+        return False
+
+    def _held_out_score(self, z2, targets, weights):
+        if not np.isfinite(z2).all():  # MLPRegressor's score of overflowing predictions
+            return np.nan
+        return r2_score(targets, z2, sample_weight=weights)
+

@@ -12,6 +12,10 @@ from fastsgd.kernels._math import (
     LOG_LOSS,
     LOGISTIC,
     LOSSES,
+    OUTPUT_IDENTITY,
+    OUTPUT_LOGISTIC,
+    OUTPUT_SOFTMAX,
+    OUTPUTS,
     REGRESSION_LOSSES,
     RELU,
     SQUARED_ERROR,
@@ -37,7 +41,16 @@ from fastsgd.kernels.linear import (
     optimal_init,
 )
 from fastsgd.kernels.logistic import logistic_epoch, streaming_floor
-from fastsgd.kernels.net import net_epoch, net_epoch_batched, net_epoch_per_sample
+from fastsgd.kernels.net import (
+    NetSettings,
+    net_epoch,
+    net_epoch_batched,
+    net_epoch_per_sample,
+    net_settings,
+    net_sgd_epoch,
+    net_sgd_epoch_batched,
+    net_sgd_epoch_per_sample,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -47,12 +60,17 @@ __all__ = [
     "LOGISTIC",
     "LOG_LOSS",
     "LOSSES",
+    "OUTPUTS",
+    "OUTPUT_IDENTITY",
+    "OUTPUT_LOGISTIC",
+    "OUTPUT_SOFTMAX",
     "REGRESSION_LOSSES",
     "RELU",
     "SQUARED_ERROR",
     "TANH",
     "LinearSGDSettings",
     "LinearSGDState",
+    "NetSettings",
     "activate",
     "activation_slope",
     "linear_sgd_epoch",
@@ -66,6 +84,10 @@ __all__ = [
     "net_epoch",
     "net_epoch_batched",
     "net_epoch_per_sample",
+    "net_settings",
+    "net_sgd_epoch",
+    "net_sgd_epoch_batched",
+    "net_sgd_epoch_per_sample",
     "optimal_init",
     "output_layer",
     "sigmoid",

@@ -7,6 +7,7 @@ the epoch loops, so keeping them here costs nothing and keeps the update math in
 import math
 
 from numba import njit
+from numba.extending import overload
 
 
 @njit(cache=True, nogil=True)
@@ -92,10 +93,13 @@ def logistic_residual(z, positive):
 # -- the two-layer net (handout section 39.2) ----------------------------------------------------
 
 # Codes shared by the kernels, the reference and the estimators (numba branches on integers).
-LOGISTIC, TANH, RELU = 0, 1, 2
-ACTIVATIONS = ("logistic", "tanh", "relu")
+LOGISTIC, TANH, RELU, IDENTITY = 0, 1, 2, 3
+ACTIVATIONS = ("logistic", "tanh", "relu", "identity")
 LOG_LOSS, SQUARED_ERROR = 0, 1
 LOSSES = ("log_loss", "squared_error")
+# The net's output units: g2 and what the targets mean (see output_layer).
+OUTPUT_LOGISTIC, OUTPUT_SOFTMAX, OUTPUT_IDENTITY = 0, 1, 2
+OUTPUTS = ("logistic", "softmax", "identity")
 
 
 @njit(cache=True, nogil=True)
@@ -113,52 +117,103 @@ def tanh(z):
 
 @njit(cache=True, nogil=True)
 def activate(z, kind):
-    """g(z) for the hidden layer: logistic (the handout), tanh or relu."""
+    """g(z) for the hidden layer: logistic (the handout), tanh, relu or identity."""
     if kind == LOGISTIC:
         return sigmoid(z)
     if kind == TANH:
         return tanh(z)
+    if kind == IDENTITY:
+        return z
     return max(z, 0.0)
 
 
 @njit(cache=True, nogil=True)
 def activation_slope(z, a, kind):
-    """g'(z), from z and a = g(z): a(1 - a), 1 - a^2, or the relu step (0 at z = 0)."""
+    """g'(z), from z and a = g(z): a(1 - a), 1 - a^2, 1, or the relu step (0 at z = 0)."""
     if kind == LOGISTIC:
         return a * (1.0 - a)
     if kind == TANH:
         return 1.0 - a * a
+    if kind == IDENTITY:
+        return 1.0
     return 1.0 if z > 0.0 else 0.0
 
 
+def target_value(targets, row, c, n_out):
+    """Output unit c's target for sample ``row``, as a float (inside ``@njit`` code only).
+
+    ``targets`` is either 1-D integer class codes (one sigmoid unit: ``code == 1``; a softmax:
+    the one-hot of the code) or a 2-D float array read as it is (multilabel 0/1 indicators for
+    sigmoid units, regression values for identity units).
+    """
+    raise NotImplementedError("target_value is only available inside @njit functions")
+
+
+@overload(target_value, jit_options={"cache": True, "nogil": True})
+def _target_value(targets, row, c, n_out):
+    if targets.ndim == 1:
+
+        def from_codes(targets, row, c, n_out):
+            code = targets[row]
+            if n_out == 1:
+                return 1.0 if code == 1 else 0.0
+            return 1.0 if code == c else 0.0
+
+        return from_codes
+
+    def from_matrix(targets, row, c, n_out):
+        return float(targets[row, c])
+
+    return from_matrix
+
+
 @njit(cache=True, nogil=True)
-def output_layer(z2, a2, d2, label, loss_kind):
-    """The output unit(s), the loss and dLoss/dz2 for one sample.
+def output_layer(z2, a2, d2, targets, row, output, loss_kind):
+    """The output units, the loss and dLoss/dz2 for one sample.
 
-    ``z2`` holds the output pre-activations (length n_out). One output is a sigmoid unit whose
-    target is ``label == 1`` (the handout); more are a softmax whose target is one-hot at
-    ``label``. Writes a2 = g2(z2) and d2 = dLoss/dz2:
+    ``z2`` holds the output pre-activations (length n_out), ``targets[row]`` the sample's target
+    (see target_value). ``output`` is OUTPUT_LOGISTIC (a sigmoid per unit: two classes, the
+    handout, or one per label), OUTPUT_SOFTMAX (one unit per class) or OUTPUT_IDENTITY
+    (regression). Writes a2 = g2(z2) and d2 = dLoss/dz2, with y the targets:
 
-    - sigmoid, log_loss:        d2 = a2 - y
-    - sigmoid, squared_error:   d2 = (a2 - y) a2 (1 - a2)             (handout 39.2 d)
-    - softmax, log_loss:        d2 = a2 - onehot(y)
-    - softmax, squared_error:   d2_c = a2_c ((a2_c - y_c) - sum_j a2_j (a2_j - y_j))
+    - logistic, log_loss:        d2 = a2 - y,  loss = sum of the units' cross-entropies
+    - logistic, squared_error:   d2 = (a2 - y) a2 (1 - a2),  loss = 1/2 sum (a2 - y)^2
+                                 (handout 39.2 d)
+    - softmax, log_loss:         d2 = a2 - y,  loss = -sum y log a2
+    - softmax, squared_error:    d2_c = a2_c ((a2_c - y_c) - sum_j a2_j (a2_j - y_j))
+    - identity, squared_error:   d2 = a2 - y,  loss = 1/2 mean over the units of (a2 - y)^2
+                                 (MLPRegressor's loss; its gradient is of the sum)
 
-    Returns ``(linear, factor)`` with loss = linear + log(factor) and 1 <= factor <= n_out, so
-    that the epoch loops can multiply the factors and take one log every few hundred samples:
-    a log or log1p per sample measured ~25 ns here, as much as the rest of the output layer.
+    Returns ``(linear, factor)`` with loss = linear + log(factor) and 1 <= factor, so that the
+    epoch loops can multiply the factors and take one log every few hundred samples: a log or
+    log1p per sample measured ~25 ns here, as much as the rest of the output layer.
     """
     n_out = z2.shape[0]
-    if n_out == 1:
-        positive = label == 1
-        a, one_minus_a, tail = sigmoid_pair(z2[0])
-        a2[0] = a
-        error = -one_minus_a if positive else a  # a2 - y, exact in both tails
-        if loss_kind == LOG_LOSS:
-            d2[0] = error
-            return max(-z2[0] if positive else z2[0], 0.0), 1.0 + tail
-        d2[0] = error * a * one_minus_a
-        return 0.5 * error * error, 1.0
+    if output == OUTPUT_IDENTITY:
+        total = 0.0
+        for c in range(n_out):
+            error = z2[c] - target_value(targets, row, c, n_out)
+            a2[c] = z2[c]
+            d2[c] = error
+            total += error * error
+        return 0.5 * total / n_out, 1.0
+    if output == OUTPUT_LOGISTIC:
+        linear, factor = 0.0, 1.0
+        for c in range(n_out):
+            y = target_value(targets, row, c, n_out)
+            z = z2[c]
+            a, one_minus_a, tail = sigmoid_pair(z)
+            a2[c] = a
+            # a2 - y, exact in both tails for 0/1 targets
+            error = -one_minus_a if y == 1.0 else (a if y == 0.0 else a - y)
+            if loss_kind == LOG_LOSS:
+                d2[c] = error
+                linear += max(z, 0.0) - y * z
+                factor *= 1.0 + tail
+            else:
+                d2[c] = error * a * one_minus_a
+                linear += 0.5 * error * error
+        return linear, factor
     top = z2[0]
     for c in range(1, n_out):
         top = max(top, z2[c])
@@ -170,17 +225,20 @@ def output_layer(z2, a2, d2, label, loss_kind):
     for c in range(n_out):
         a2[c] /= total
     if loss_kind == LOG_LOSS:
+        linear = 0.0
         for c in range(n_out):
-            d2[c] = a2[c] - (1.0 if c == label else 0.0)
-        return top - z2[label], total
+            y = target_value(targets, row, c, n_out)
+            d2[c] = a2[c] - y
+            linear += y * (top - z2[c])
+        return linear, total
     loss = 0.0
     inner = 0.0
     for c in range(n_out):
-        err = a2[c] - (1.0 if c == label else 0.0)
+        err = a2[c] - target_value(targets, row, c, n_out)
         loss += err * err
         inner += a2[c] * err
     for c in range(n_out):
-        d2[c] = a2[c] * ((a2[c] - (1.0 if c == label else 0.0)) - inner)
+        d2[c] = a2[c] * ((a2[c] - target_value(targets, row, c, n_out)) - inner)
     return 0.5 * loss, 1.0
 
 

@@ -1,56 +1,80 @@
 """SGD epochs for a two-layer net (handout section 39.2), per sample or per mini-batch.
 
-Public kernel (callable from any ``@njit`` function):
+Public kernels (callable from any ``@njit`` function):
 
-``net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size)``
-    One epoch over the rows named by ``order``, updating the weights in place::
+``net_sgd_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)``
+    One epoch over the rows named by ``order``, scikit-learn's MLP ``solver='sgd'`` step for one
+    hidden layer, updating the weights (and the momentum velocities) in place. Per batch B of
+    ``settings.batch_size`` consecutive visits, with s_i the sample weights and S = sum s_i::
 
-        z1 = W1t x + b1,  a1 = g1(z1),  z2 = a1 W2 + b2,  a2 = g2(z2)        (forward)
-        d2 = dLoss/dz2,   d1 = (W2 d2) * g1'(z1)                              (backward)
-        W2 -= eta a1 d2^T,  b2 -= eta d2,  W1t -= eta d1 x^T,  b1 -= eta d1   (update)
+        z1 = W1t x + b1,  a1 = g1(z1),  z2 = a1 W2 + b2,  a2 = g2(z2)               (forward)
+        d2 = dLoss/dz2,   d1 = (W2 d2) * g1'(z1)                                     (backward)
+        G = (sum_i s_i grad_i + alpha W) / S       (alpha on W1 and W2, not on the biases)
+        v = momentum v - eta G;  W += v, or with Nesterov W += momentum v - eta G    (update)
 
     Every gradient comes from the same forward pass before any weight changes (the handout's
-    39.2 f: w1's update uses the current w2). With ``batch_size`` > 1 the gradient is averaged
-    over each batch of consecutive visits and one step is taken per batch.
+    39.2 f: w1's update uses the current w2). With momentum 0 the step is W -= eta G; with
+    batch_size 1 and no penalty it is the handout's per-sample step exactly (the weight s_i
+    cancels, as in scikit-learn). A batch whose weights sum to 0 takes no step.
+    Returns the epoch's loss as scikit-learn's MLP accumulates it: the sum over batches of
+    |B| times (the s-weighted mean loss of B plus alpha/2 (|W1|^2 + |W2|^2) / S, both before the
+    step), divided by the number of visits; accumulated in float64.
 
-    X : (n_samples, k) float32 or float64, C-contiguous; never written, never copied.
-    y : (n_samples,) integer class codes. One output unit (W2 has one column) is a sigmoid with
-        target ``y == 1``; n_out > 1 outputs are a softmax with a one-hot target.
+    X : (n_samples, k) float32 or float64. Never written, never copied.
+    targets : (n_samples,) integer class codes (one logistic output: code == 1; a softmax: one-hot
+        of the code), or (n_samples, n_out) floats used as they are (multilabel 0/1 indicators
+        for logistic outputs, regression values for identity outputs).
+    sample_weight : (n_samples,) float64, or an empty array for weight 1 everywhere.
     order : (n_visits,) integer row indices.
-    W1t : (H, k), the first layer stored one row per hidden unit (W1 transposed; the estimators
-        show it as ``coefs_[0] = W1t.T`` of shape (k, H)). b1 : (H,), W2 : (H, n_out),
-        b2 : (n_out,). All in X's dtype and C-contiguous; updated in place. The biases always
-        enter the forward pass and are updated only when fit_intercept.
-    eta : float, the learning rate.
-    activation : int, fastsgd.kernels.LOGISTIC, TANH or RELU (g1; the handout uses logistic).
-    loss : int, fastsgd.kernels.LOG_LOSS (cross-entropy) or SQUARED_ERROR (1/2 (a2 - y)^2, the
-        handout's 39.2 d).
-    fit_intercept : bool.
-    batch_size : int >= 1.
-    Returns the epoch's mean progressive loss (each sample's loss before the step that uses it),
-    accumulated in float64.
+    W1t : (H, k), the first layer stored one row per hidden unit (the estimators show it as
+        ``coefs_[0] = W1t.T``). b1 : (H,), W2 : (H, n_out), b2 : (n_out,). In X's dtype,
+        C-contiguous; updated in place. The biases always enter the forward pass and are
+        updated only when fit_intercept.
+    velocities : (V_W1t, V_b1, V_W2, V_b2), the momentum buffers with the weights' shapes,
+        updated in place; unused (and may be empty arrays) when settings.momentum == 0.
+    settings : NetSettings(activation, loss, output, eta, alpha, momentum, nesterov,
+        fit_intercept, batch_size); activation in {LOGISTIC, TANH, RELU}, loss in {LOG_LOSS,
+        SQUARED_ERROR}, output in {OUTPUT_LOGISTIC, OUTPUT_SOFTMAX, OUTPUT_IDENTITY}.
+
+``net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size)``
+    The handout's net: ``net_sgd_epoch`` with integer class codes y, one sigmoid output for
+    n_out = 1 or a softmax for more, no weights, penalty or momentum. Returns the epoch's mean
+    progressive loss.
 
 Per sample, the first layer is H logistic-regression-like rows: the kernel reuses the logistic
 kernel's fused pass (dense_axpy_dot, four rows at a time), which updates hidden unit h's row for
 this sample and reads it for the next sample's forward pass in one sweep, so W1 is streamed once
-per sample.
+per sample. The penalty and momentum fold into that same sweep (weight_update_dot).
 
-Both paths work on private copies made once per call and written back at the end: W1t with rows
-zero-padded to a multiple of PADDED_WIDTH (per sample only), and W2 transposed to (n_out, H) so
-that every loop over hidden units reads contiguous memory for any number of outputs. Scratch
-vectors are allocated once per call, never per sample. The mini-batch path gathers each batch
-into a scratch block and uses BLAS-3 products (np.dot) for the forward and backward passes.
+Both paths work on private copies made once per call and written back at the end: W1t (and its
+velocity) with rows zero-padded to a multiple of PADDED_WIDTH (per sample only), and W2
+transposed to (n_out, H) so that every loop over hidden units reads contiguous memory for any
+number of outputs. Scratch vectors are allocated once per call, never per sample. The
+mini-batch path gathers each batch into a scratch block and uses BLAS-3 products (np.dot).
+
+Copies are written as loops, never as slice assignments: numba compiles a slice assignment's
+shape-mismatch message with its string formatting, ~2.5 s of a first fit here.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from fastsgd.kernels._checks import check_net
-from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_rows_axpy_dot, subtract_scaled
+from fastsgd.kernels._checks import check_visits
+from fastsgd.kernels._dense import VECTOR_FASTMATH, dense_rows_axpy_dot
 from fastsgd.kernels._intrinsics import cast_like, prefetch_distance, prefetch_row
-from fastsgd.kernels._math import activate, activation_slope, output_layer
+from fastsgd.kernels._math import (
+    LOG_LOSS,
+    OUTPUT_IDENTITY,
+    OUTPUT_LOGISTIC,
+    OUTPUT_SOFTMAX,
+    SQUARED_ERROR,
+    activate,
+    activation_slope,
+    output_layer,
+)
 
 # The per-sample path works on a copy of W1t whose rows are zero-padded to a multiple of
 # PADDED_WIDTH elements, and on zero-padded copies of the current and next rows of X. The fused
@@ -60,8 +84,81 @@ from fastsgd.kernels._math import activate, activation_slope, output_layer
 PADDED_WIDTH = 8
 
 # The loss is summed as linear terms plus the log of a running product of output_layer's
-# factors, folded into a log only when the product grows past this (factors are <= n_out).
+# factors, folded into a log only when the product grows past this.
 PRODUCT_LIMIT = 2.0**500
+
+NetSettings = namedtuple(
+    "NetSettings",
+    [
+        "activation", "loss", "output", "eta", "alpha", "momentum", "nesterov",
+        "fit_intercept", "batch_size",
+    ],
+    defaults=(0.0, 0.0, False, True, 1),
+)  # fmt: skip
+NetSettings.__doc__ = """The settings of net_sgd_epoch (see the module docstring).
+
+Pass them with these Python types so that every call shares one compiled kernel: int
+activation, loss, output and batch_size; float eta, alpha and momentum; bool nesterov and
+fit_intercept.
+"""
+
+
+def net_settings(activation, loss, output, eta, alpha=0.0, momentum=0.0, nesterov=False,
+                 fit_intercept=True, batch_size=1):  # fmt: skip
+    """NetSettings with the canonical Python types (one compiled kernel for all values)."""
+    return NetSettings(
+        int(activation), int(loss), int(output), float(eta), float(alpha), float(momentum),
+        bool(nesterov), bool(fit_intercept), int(batch_size),
+    )  # fmt: skip
+
+
+# -- arguments --------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
+    """The arguments of net_sgd_epoch."""
+    check_visits(X, targets, order)
+    n_hidden = W1t.shape[0]
+    if W1t.shape[1] != X.shape[1]:
+        raise ValueError("W1t must have one column per feature of X (W1t.shape[1] != k)")
+    if b1.shape[0] != n_hidden or W2.shape[0] != n_hidden:
+        raise ValueError("b1 and the rows of W2 must match the hidden units (W1t.shape[0])")
+    n_out = W2.shape[1]
+    if b2.shape[0] != n_out or n_out < 1:
+        raise ValueError("b2 must have one entry per output unit (W2.shape[1] >= 1)")
+    if sample_weight.shape[0] != 0 and sample_weight.shape[0] != X.shape[0]:
+        raise ValueError("sample_weight must have one weight per row of X, or none")
+    if settings.batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if settings.output == OUTPUT_IDENTITY and settings.loss != SQUARED_ERROR:
+        raise ValueError("identity outputs (regression) take the squared_error loss only")
+    if targets.ndim == 2:
+        if targets.shape[1] != n_out:
+            raise ValueError("2-D targets need one column per output unit (W2.shape[1])")
+        if settings.output == OUTPUT_SOFTMAX:
+            raise ValueError("a softmax output takes integer class codes, not a 2-D target")
+    elif settings.output == OUTPUT_IDENTITY:
+        raise ValueError("identity outputs (regression) take 2-D float targets")
+    elif settings.output == OUTPUT_LOGISTIC and n_out != 1:
+        raise ValueError("integer class codes with logistic outputs need n_out == 1")
+    elif settings.output == OUTPUT_SOFTMAX:
+        for i in range(order.shape[0]):  # a softmax reads output unit y: a code must name one
+            code = targets[order[i]]
+            if code < 0 or code >= n_out:
+                raise ValueError(
+                    "with a softmax output every visited label must be in [0, n_out)"
+                )
+    if settings.momentum != 0.0:
+        V_W1t, V_b1, V_W2, V_b2 = velocities
+        if (
+            V_W1t.shape != W1t.shape or V_b1.shape != b1.shape or V_W2.shape != W2.shape
+            or V_b2.shape != b2.shape
+        ):  # fmt: skip
+            raise ValueError("with momentum the velocities need the shapes of W1t, b1, W2, b2")
+
+
+# -- the per-sample path ----------------------------------------------------------------------
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
@@ -78,9 +175,20 @@ def hidden_forward(z1, b1, W2t, b2, activation, a1, z2):
         z2[c] = acc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def momentum_step(w, v, u, momentum, nesterov):
+    """scikit-learn's SGD step of one parameter w with velocity v, given u = -eta * grad:
+    ``v = momentum v + u``, then ``w += v`` (or ``w += momentum v + u`` with Nesterov)."""
+    v = momentum * v + u
+    if nesterov:
+        return w + (momentum * v + u), v
+    return w + v, v
+
+
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
-def hidden_backward(z1, a1, d2, W2t, rate, activation, steps):
-    """steps = -rate * (W2t^T d2) * g1'(z1) through the current W2t; W2t -= rate d2 a1^T.
+def hidden_backward(z1, a1, d2, W2t, V_W2t, rate, decay, momentum, nesterov, activation, steps):
+    """steps = -rate * (W2t^T d2) * g1'(z1) through the current W2t, and W2t's step with
+    u = -rate d2 a1^T + decay W2t (decay = -rate alpha / s); returns |W2t|^2 after the step.
 
     Each row of W2t is read for the backward sum and updated in the same pass, so the hidden
     deltas use the weights of the forward pass (the handout's 39.2 f).
@@ -88,30 +196,105 @@ def hidden_backward(z1, a1, d2, W2t, rate, activation, steps):
     n_out, n_hidden = W2t.shape
     for h in range(n_hidden):
         steps[h] = 0.0
+    norm = 0.0
     for c in range(n_out):
         delta = d2[c]
         scale = rate * delta
-        for h in range(n_hidden):
-            w = W2t[c, h]
-            steps[h] += w * delta
-            W2t[c, h] = w - scale * a1[h]
+        if momentum == 0.0:
+            for h in range(n_hidden):
+                w = W2t[c, h]
+                steps[h] += w * delta
+                w = w - scale * a1[h] + decay * w
+                W2t[c, h] = w
+                norm += w * w
+        else:
+            for h in range(n_hidden):
+                w = W2t[c, h]
+                steps[h] += w * delta
+                w, V_W2t[c, h] = momentum_step(
+                    w, V_W2t[c, h], decay * w - scale * a1[h], momentum, nesterov
+                )
+                W2t[c, h] = w
+                norm += w * w
     for h in range(n_hidden):
         steps[h] *= -rate * activation_slope(z1[h], a1[h], activation)
+    return norm
 
 
-@njit(cache=True, nogil=True)
-def padded_width(n):
-    """n rounded up to a multiple of PADDED_WIDTH."""
-    return (n + PADDED_WIDTH - 1) // PADDED_WIDTH * PADDED_WIDTH
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def weight_update_dot(steps, rows, row, W, V, next_row, out, decay, momentum, nesterov):
+    """For every row m of W: W[m]'s step with u = steps[m] X[row] + decay W[m] (and momentum),
+    then out[m] = W[m] . X[next_row]; returns |W|^2 after the step. One sweep over W (and V).
 
-
-@njit(cache=True, nogil=True)
-def net_steps_per_sample(X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept):
-    """Per-sample SGD over ``order`` on the working arrays; returns the summed loss.
-
-    ``weights`` is W1t with rows zero-padded to ``padded_width(k)`` columns, ``W2t`` is W2
-    transposed; both are updated in place (and may be shared between threads: Hogwild).
+    The penalized / momentum counterpart of dense_rows_axpy_dot; the plain step keeps that
+    explicit vector code.
     """
+    norm = 0.0
+    zero = cast_like(0.0, W)
+    for m in range(W.shape[0]):
+        step = cast_like(steps[m], W)
+        acc = zero
+        square = zero
+        if momentum == 0.0:
+            shrink = cast_like(1.0 + decay, W)
+            for j in range(W.shape[1]):
+                w = shrink * W[m, j] + step * rows[row, j]
+                W[m, j] = w
+                acc += w * rows[next_row, j]
+                square += w * w
+        else:
+            mu = cast_like(momentum, W)
+            rate_decay = cast_like(decay, W)
+            for j in range(W.shape[1]):
+                w = W[m, j]
+                u = step * rows[row, j] + rate_decay * w
+                v = mu * V[m, j] + u
+                V[m, j] = v
+                w = w + (mu * v + u if nesterov else v)
+                W[m, j] = w
+                acc += w * rows[next_row, j]
+                square += w * w
+        out[m] = acc
+        norm += square
+    return norm
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bias_steps(b1, b2, V_b1, V_b2, steps, d2, rate, momentum, nesterov):
+    """The biases' steps: u = steps for b1 (already -rate d1), u = -rate d2 for b2."""
+    if momentum == 0.0:
+        for c in range(b2.shape[0]):
+            b2[c] -= rate * d2[c]
+        for h in range(b1.shape[0]):
+            b1[h] += steps[h]
+        return
+    for c in range(b2.shape[0]):
+        b2[c], V_b2[c] = momentum_step(b2[c], V_b2[c], -rate * d2[c], momentum, nesterov)
+    for h in range(b1.shape[0]):
+        b1[h], V_b1[h] = momentum_step(b1[h], V_b1[h], steps[h], momentum, nesterov)
+
+
+@njit(cache=True, nogil=True)
+def squared_norm(A):
+    """The sum of the squares of a 2-D array's entries."""
+    total = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            total += A[i, j] * A[i, j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def net_steps_per_sample(X, targets, sample_weight, order, work, settings):
+    """Per-sample SGD over ``order`` on the working layout ``work`` (see working_copies);
+    returns the summed loss (the penalty included)."""
+    weights, b1, W2t, b2, V_weights, V_b1, V_W2t, V_b2 = work
+    activation, loss, output = settings.activation, settings.loss, settings.output
+    alpha, momentum, nesterov = settings.alpha, settings.momentum, settings.nesterov
+    fit_intercept = settings.fit_intercept
+    rate = cast_like(settings.eta, weights)
+    plain = momentum == 0.0 and alpha == 0.0
+    weighted = sample_weight.shape[0] != 0
     n_visits = order.shape[0]
     n_out, n_hidden = W2t.shape
     n_features = X.shape[1]
@@ -124,11 +307,15 @@ def net_steps_per_sample(X, y, order, weights, b1, W2t, b2, rate, activation, lo
     d2 = np.empty(n_out, dtype=dtype)
     rows = np.zeros((2, weights.shape[1]), dtype=dtype)  # this sample's row and the next one
     zero = cast_like(0.0, weights)
-    linear_sum, product, log_sum = 0.0, 1.0, 0.0
+    linear_sum, product, log_sum, penalty_sum = 0.0, 1.0, 0.0, 0.0
     distance = prefetch_distance(X)
+    # |W1|^2 + |W2|^2 before each step, for the penalty's share of the loss
+    norm = squared_norm(weights) + squared_norm(W2t) if alpha != 0.0 else 0.0
 
     current = 0
-    rows[current, :n_features] = X[order[0]]
+    first = order[0]
+    for j in range(n_features):
+        rows[current, j] = X[first, j]
     dense_rows_axpy_dot(steps, rows, current, weights, current, z1, zero)
     for i in range(n_visits):
         if distance and i + distance < n_visits:
@@ -139,29 +326,87 @@ def net_steps_per_sample(X, y, order, weights, b1, W2t, b2, rate, activation, lo
         for j in range(n_features):
             rows[following, j] = X[next_row, j]
         hidden_forward(z1, b1, W2t, b2, activation, a1, z2)
-        linear, factor = output_layer(z2, a2, d2, y[row], loss)
+        linear, factor = output_layer(z2, a2, d2, targets, row, output, loss)
+        weight = sample_weight[row] if weighted else 1.0
+        step_rate = rate
+        if weight == 0.0:  # scikit-learn would divide by 0 here; the sample takes no step
+            step_rate = zero
+            linear, factor = 0.0, 1.0
+            for c in range(n_out):
+                d2[c] = 0.0
         linear_sum += linear
         product *= factor
         if product > PRODUCT_LIMIT:
             log_sum += math.log(product)
             product = 1.0
-        hidden_backward(z1, a1, d2, W2t, rate, activation, steps)
-        if fit_intercept:
-            for c in range(n_out):
-                b2[c] -= rate * d2[c]
-            for h in range(n_hidden):
-                b1[h] += steps[h]
-        dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
+        if plain:
+            hidden_backward(
+                z1, a1, d2, W2t, V_W2t, step_rate, 0.0, 0.0, False, activation, steps
+            )
+            if fit_intercept:
+                bias_steps(b1, b2, V_b1, V_b2, steps, d2, step_rate, 0.0, False)
+            dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
+        else:
+            # alpha W / s is the penalty's gradient (scikit-learn divides it by the weights)
+            decay = -step_rate * alpha / weight if weight != 0.0 else 0.0
+            if weight != 0.0:
+                penalty_sum += 0.5 * alpha * norm / weight
+            norm = hidden_backward(
+                z1, a1, d2, W2t, V_W2t, step_rate, decay, momentum, nesterov, activation, steps
+            )
+            if fit_intercept:
+                bias_steps(b1, b2, V_b1, V_b2, steps, d2, step_rate, momentum, nesterov)
+            norm += weight_update_dot(
+                steps, rows, current, weights, V_weights, following, z1, decay, momentum,
+                nesterov,
+            )  # fmt: skip
         current = following
-    return linear_sum + (log_sum + math.log(product))
+    return linear_sum + (log_sum + math.log(product)) + penalty_sum
+
+
+# -- the mini-batch path ----------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def parameter_step(w, v, g, scale, alpha, rate, momentum, nesterov):
+    """(w, v) after the step for the gradient (g + alpha w) * scale."""
+    u = -rate * ((g + alpha * w) * scale)
+    if momentum == 0.0:
+        return w + u, v
+    return momentum_step(w, v, u, momentum, nesterov)
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def matrix_step(W, V, G, scale, alpha, rate, momentum, nesterov):
+    """W's step for the gradient (G + alpha W) * scale (V: its velocity, unused without
+    momentum)."""
+    for i in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            v = V[i, j] if momentum != 0.0 else 0.0
+            W[i, j], v = parameter_step(W[i, j], v, G[i, j], scale, alpha, rate, momentum, nesterov)
+            if momentum != 0.0:
+                V[i, j] = v
 
 
 @njit(cache=True, nogil=True)
-def net_steps_batched(
-    X, y, order, W1t, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
-):
-    """Mini-batch SGD over ``order``; returns the summed loss. W1t and W2t (W2 transposed) are
-    updated in place."""
+def vector_step(b, V, G, scale, rate, momentum, nesterov):
+    """A bias vector's step for the gradient G * scale."""
+    for i in range(b.shape[0]):
+        v = V[i] if momentum != 0.0 else 0.0
+        b[i], v = parameter_step(b[i], v, G[i], scale, 0.0, rate, momentum, nesterov)
+        if momentum != 0.0:
+            V[i] = v
+
+
+@njit(cache=True, nogil=True)
+def net_steps_batched(X, targets, sample_weight, order, work, settings):
+    """Mini-batch SGD over ``order`` on the working layout; returns the summed loss (each
+    batch's loss times its size)."""
+    W1t, b1, W2t, b2, V_W1t, V_b1, V_W2t, V_b2 = work
+    activation, loss, output = settings.activation, settings.loss, settings.output
+    alpha, momentum, nesterov = settings.alpha, settings.momentum, settings.nesterov
+    eta, batch_size = settings.eta, settings.batch_size
+    weighted = sample_weight.shape[0] != 0
     n_visits = order.shape[0]
     n_hidden, n_features = W1t.shape
     n_out = W2t.shape[0]
@@ -175,84 +420,196 @@ def net_steps_batched(
     D2 = np.empty((batch_size, n_out), dtype=dtype)
     grad_W1t = np.empty((n_hidden, n_features), dtype=dtype)
     grad_W2t = np.empty((n_out, n_hidden), dtype=dtype)
-    linear_sum, product, log_sum = 0.0, 1.0, 0.0
+    grad_b1 = np.empty(n_hidden, dtype=dtype)
+    grad_b2 = np.empty(n_out, dtype=dtype)
+    loss_sum = 0.0
     for start in range(0, n_visits, batch_size):
         m = min(batch_size, n_visits - start)
         xb, z1, a1, d1 = batch[:m], Z1[:m], A1[:m], D1[:m]
         z2, a2, d2 = Z2[:m], A2[:m], D2[:m]
+        weight_sum = 0.0
         for r in range(m):
-            xb[r] = X[order[start + r]]
+            weight_sum += sample_weight[order[start + r]] if weighted else 1.0
+        if weight_sum == 0.0:  # scikit-learn would divide by 0 here; the batch takes no step
+            continue
+        for r in range(m):
+            source = order[start + r]
+            for j in range(n_features):
+                xb[r, j] = X[source, j]
         np.dot(xb, W1t.T, z1)
+        batch_loss = 0.0
         for r in range(m):
+            row = order[start + r]
             hidden_forward(z1[r], b1, W2t, b2, activation, a1[r], z2[r])
-            linear, factor = output_layer(z2[r], a2[r], d2[r], y[order[start + r]], loss)
-            linear_sum += linear
-            product *= factor
-            if product > PRODUCT_LIMIT:
-                log_sum += math.log(product)
-                product = 1.0
+            linear, factor = output_layer(z2[r], a2[r], d2[r], targets, row, output, loss)
+            weight = sample_weight[row] if weighted else 1.0
+            batch_loss += weight * (linear + math.log(factor))
+            if weighted:
+                for c in range(n_out):
+                    d2[r, c] *= weight
+        batch_loss /= weight_sum
+        if alpha != 0.0:
+            batch_loss += 0.5 * alpha * (squared_norm(W1t) + squared_norm(W2t)) / weight_sum
+        loss_sum += batch_loss * m
         np.dot(d2, W2t, d1)  # backward through the current W2
         for r in range(m):
             for h in range(n_hidden):
                 d1[r, h] *= activation_slope(z1[r, h], a1[r, h], activation)
         np.dot(d2.T, a1, grad_W2t)
         np.dot(d1.T, xb, grad_W1t)
-        scale = cast_like(eta / m, W1t)
-        subtract_scaled(W2t, scale, grad_W2t)
-        subtract_scaled(W1t, scale, grad_W1t)
-        if fit_intercept:
+        scale = 1.0 / weight_sum
+        matrix_step(W2t, V_W2t, grad_W2t, scale, alpha, eta, momentum, nesterov)
+        matrix_step(W1t, V_W1t, grad_W1t, scale, alpha, eta, momentum, nesterov)
+        if settings.fit_intercept:
             for c in range(n_out):
-                b2[c] -= scale * d2[:, c].sum()
+                grad_b2[c] = d2[:, c].sum()
             for h in range(n_hidden):
-                b1[h] -= scale * d1[:, h].sum()
-    return linear_sum + (log_sum + math.log(product))
+                grad_b1[h] = d1[:, h].sum()
+            vector_step(b2, V_b2, grad_b2, scale, eta, momentum, nesterov)
+            vector_step(b1, V_b1, grad_b1, scale, eta, momentum, nesterov)
+    return loss_sum
+
+
+# -- working layout ---------------------------------------------------------------------------
 
 
 @njit(cache=True, nogil=True)
-def working_copies(W1t, W2, batch_size):
-    """The kernels' private layout: (W1t, zero-padded for the per-sample path; W2 transposed)."""
+def padded_width(n):
+    """n rounded up to a multiple of PADDED_WIDTH."""
+    return (n + PADDED_WIDTH - 1) // PADDED_WIDTH * PADDED_WIDTH
+
+
+@njit(cache=True, nogil=True)
+def laid_out(W1t, W2, width):
+    """(W1t with rows zero-padded to ``width``, W2 transposed), fresh arrays."""
     n_hidden, n_features = W1t.shape
-    width = padded_width(n_features) if batch_size <= 1 else n_features
-    weights = np.zeros((n_hidden, width), dtype=W1t.dtype)
-    weights[:, :n_features] = W1t
-    return weights, np.ascontiguousarray(W2.T)
+    padded = np.zeros((n_hidden, width), dtype=W1t.dtype)
+    for h in range(n_hidden):
+        for j in range(n_features):
+            padded[h, j] = W1t[h, j]
+    transposed = np.empty((W2.shape[1], W2.shape[0]), dtype=W2.dtype)
+    for h in range(W2.shape[0]):
+        for c in range(W2.shape[1]):
+            transposed[c, h] = W2[h, c]
+    return padded, transposed
 
 
 @njit(cache=True, nogil=True)
-def write_back(weights, W2t, W1t, W2):
-    """Copy the working layout back into the caller's W1t and W2."""
-    W1t[:, :] = weights[:, : W1t.shape[1]]
-    W2[:, :] = W2t.T
+def working_copies(W1t, b1, W2, b2, velocities, settings):
+    """The kernels' private layout: (W1t, zero-padded for the per-sample path; b1; W2
+    transposed; b2) and the same for the velocities (empty without momentum). b1 and b2 are
+    the caller's arrays, updated in place."""
+    V_W1t, V_b1, V_W2, V_b2 = velocities
+    n_features = W1t.shape[1]
+    width = padded_width(n_features) if settings.batch_size <= 1 else n_features
+    weights, W2t = laid_out(W1t, W2, width)
+    if settings.momentum != 0.0:
+        V_weights, V_W2t = laid_out(V_W1t, V_W2, width)
+        return (weights, b1, W2t, b2, V_weights, V_b1, V_W2t, V_b2)
+    no_matrix = np.zeros((0, 0), dtype=W1t.dtype)
+    no_vector = np.zeros(0, dtype=W1t.dtype)
+    return (weights, b1, W2t, b2, no_matrix, no_vector, no_matrix, no_vector)
 
 
 @njit(cache=True, nogil=True)
-def net_steps(X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size):
+def copy_back(source_padded, source_transposed, W1t, W2):
+    for h in range(W1t.shape[0]):
+        for j in range(W1t.shape[1]):
+            W1t[h, j] = source_padded[h, j]
+    for h in range(W2.shape[0]):
+        for c in range(W2.shape[1]):
+            W2[h, c] = source_transposed[c, h]
+
+
+@njit(cache=True, nogil=True)
+def write_back(work, W1t, W2, velocities, settings):
+    """Copy the working layout back into the caller's W1t and W2 (and velocities)."""
+    copy_back(work[0], work[2], W1t, W2)
+    if settings.momentum != 0.0:
+        copy_back(work[4], work[6], velocities[0], velocities[2])
+
+
+@njit(cache=True, nogil=True)
+def net_steps(X, targets, sample_weight, order, work, settings):
     """One pass over ``order`` on the working layout; returns the summed loss."""
-    if batch_size <= 1:
-        rate = cast_like(eta, weights)
-        return net_steps_per_sample(
-            X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept
+    if settings.batch_size <= 1:
+        return net_steps_per_sample(X, targets, sample_weight, order, work, settings)
+    return net_steps_batched(X, targets, sample_weight, order, work, settings)
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def net_sgd_epoch_per_sample(
+    X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings
+):
+    """net_sgd_epoch with batch_size 1, compiled without the mini-batch path (half the compile
+    time of both)."""
+    check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)
+    n_visits = order.shape[0]
+    if n_visits == 0:
+        return 0.0
+    work = working_copies(W1t, b1, W2, b2, velocities, settings)
+    total = net_steps_per_sample(X, targets, sample_weight, order, work, settings)
+    write_back(work, W1t, W2, velocities, settings)
+    return total / n_visits
+
+
+@njit(cache=True, nogil=True)
+def net_sgd_epoch_batched(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
+    """net_sgd_epoch with batch_size > 1, compiled without the per-sample path."""
+    check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)
+    n_visits = order.shape[0]
+    if n_visits == 0:
+        return 0.0
+    work = working_copies(W1t, b1, W2, b2, velocities, settings)
+    total = net_steps_batched(X, targets, sample_weight, order, work, settings)
+    write_back(work, W1t, W2, velocities, settings)
+    return total / n_visits
+
+
+@njit(cache=True, nogil=True)
+def net_sgd_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
+    if settings.batch_size <= 1:
+        return net_sgd_epoch_per_sample(
+            X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings
         )
-    return net_steps_batched(
-        X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
+    return net_sgd_epoch_batched(
+        X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings
     )
+
+
+@njit(cache=True, nogil=True)
+def handout_settings(W2, eta, activation, loss, fit_intercept, batch_size):
+    """net_epoch's settings: one sigmoid output for one unit, else a softmax."""
+    output = OUTPUT_LOGISTIC if W2.shape[1] == 1 else OUTPUT_SOFTMAX
+    return NetSettings(
+        activation, loss, output, float(eta), 0.0, 0.0, False, fit_intercept, batch_size
+    )
+
+
+@njit(cache=True, nogil=True)
+def no_velocities(W1t):
+    no_matrix = np.zeros((0, 0), dtype=W1t.dtype)
+    no_vector = np.zeros(0, dtype=W1t.dtype)
+    return (no_matrix, no_vector, no_matrix, no_vector)
+
+
+@njit(cache=True, nogil=True)
+def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+    settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
+    no_weights = np.zeros(0)
+    return net_sgd_epoch(X, y, no_weights, order, W1t, b1, W2, b2, no_velocities(W1t), settings)
 
 
 @njit(cache=True, nogil=True)
 def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept):
-    """net_epoch with batch_size=1, compiled without the mini-batch path (half the compile time
-    of net_epoch: ~12 of ~24 s from an empty cache here)."""
-    check_net(X, y, order, W1t, b1, W2, b2)
-    n_visits = order.shape[0]
-    if n_visits == 0:
-        return 0.0
-    weights, W2t = working_copies(W1t, W2, 1)
-    rate = cast_like(eta, weights)
-    total = net_steps_per_sample(
-        X, y, order, weights, b1, W2t, b2, rate, activation, loss, fit_intercept
+    """net_epoch with batch_size=1, compiled without the mini-batch path."""
+    settings = handout_settings(W2, eta, activation, loss, fit_intercept, 1)
+    return net_sgd_epoch_per_sample(
+        X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings
     )
-    write_back(weights, W2t, W1t, W2)
-    return total / n_visits
 
 
 @njit(cache=True, nogil=True)
@@ -260,24 +617,20 @@ def net_epoch_batched(
     X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
 ):
     """net_epoch with batch_size > 1, compiled without the per-sample path."""
-    check_net(X, y, order, W1t, b1, W2, b2)
-    n_visits = order.shape[0]
-    if n_visits == 0:
-        return 0.0
-    weights, W2t = working_copies(W1t, W2, batch_size)
-    total = net_steps_batched(
-        X, y, order, weights, b1, W2t, b2, eta, activation, loss, fit_intercept, batch_size
+    settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
+    return net_sgd_epoch_batched(
+        X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings
     )
-    write_back(weights, W2t, W1t, W2)
-    return total / n_visits
 
 
-@njit(cache=True, nogil=True)
-def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
-    if batch_size <= 1:
-        return net_epoch_per_sample(
-            X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
-        )
-    return net_epoch_batched(
-        X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
-    )
+__all__ = [
+    "LOG_LOSS",
+    "NetSettings",
+    "net_epoch",
+    "net_epoch_batched",
+    "net_epoch_per_sample",
+    "net_settings",
+    "net_sgd_epoch",
+    "net_sgd_epoch_batched",
+    "net_sgd_epoch_per_sample",
+]

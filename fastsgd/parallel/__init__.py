@@ -14,8 +14,16 @@ from fastsgd.parallel._threading import (
 
 configure_threading_layer()
 
-from fastsgd.parallel.average import logistic_epoch_average, net_epoch_average  # noqa: E402
-from fastsgd.parallel.hogwild import logistic_epoch_hogwild, net_epoch_hogwild  # noqa: E402
+from fastsgd.parallel.average import (  # noqa: E402
+    logistic_epoch_average,
+    net_epoch_average,
+    net_sgd_epoch_average,
+)
+from fastsgd.parallel.hogwild import (  # noqa: E402
+    logistic_epoch_hogwild,
+    net_epoch_hogwild,
+    net_sgd_epoch_hogwild,
+)
 
 STRATEGIES = ("average", "hogwild")
 
@@ -26,6 +34,8 @@ __all__ = [
     "logistic_epoch_hogwild",
     "net_epoch_average",
     "net_epoch_hogwild",
+    "net_sgd_epoch_average",
+    "net_sgd_epoch_hogwild",
     "parallel_region",
     "resolve_n_jobs",
     "threading_layer",

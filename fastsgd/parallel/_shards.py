@@ -26,8 +26,9 @@ def private_copies(template, n_copies):
     stride = (size + line + line - 1) // line * line
     buffer = np.empty((n_copies, stride), dtype=template.dtype)
     flat = template.reshape(size)
-    for copy in range(n_copies):
-        buffer[copy, :size] = flat
+    for copy in range(n_copies):  # a loop: a slice assignment compiles its error message (slow)
+        for i in range(size):
+            buffer[copy, i] = flat[i]
     return buffer
 
 

@@ -17,15 +17,23 @@ Public kernels (callable from any ``@njit`` function; numba runs the shards on i
 n_shards)`` and ``net_epoch_average(X, y, order, W1t, b1, W2, b2, eta, activation, loss,
 fit_intercept, batch_size, n_shards)`` take the arguments of ``logistic_epoch`` and
 ``net_epoch`` plus ``n_shards`` and return the same mean progressive loss (each shard's loss
-is taken before its own steps).
+is taken before its own steps). ``net_sgd_epoch_average(..., n_shards)`` takes the arguments
+of ``net_sgd_epoch``; the momentum velocities are averaged like the weights.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from fastsgd.kernels._checks import check_models, check_net, check_visits
+from fastsgd.kernels._checks import check_models, check_visits
 from fastsgd.kernels.logistic import logistic_epoch
-from fastsgd.kernels.net import net_steps, working_copies, write_back
+from fastsgd.kernels.net import (
+    check_net_sgd,
+    handout_settings,
+    net_steps,
+    no_velocities,
+    working_copies,
+    write_back,
+)
 from fastsgd.parallel._shards import (
     average_into,
     copy_of,
@@ -61,30 +69,53 @@ def logistic_epoch_average(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def net_epoch_average(
-    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
+def net_sgd_epoch_average(
+    X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings, n_shards
 ):
-    check_net(X, y, order, W1t, b1, W2, b2)
+    check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
     n_shards = max(1, min(n_shards, n_visits))
-    weights, W2t = working_copies(W1t, W2, batch_size)
-    all_weights = private_copies(weights, n_shards)
-    all_b1 = private_copies(b1, n_shards)
-    all_W2t = private_copies(W2t, n_shards)
-    all_b2 = private_copies(b2, n_shards)
+    work = working_copies(W1t, b1, W2, b2, velocities, settings)
+    # every array of the working layout, weights and velocities, gets one copy per shard
+    c0 = private_copies(work[0], n_shards)
+    c1 = private_copies(work[1], n_shards)
+    c2 = private_copies(work[2], n_shards)
+    c3 = private_copies(work[3], n_shards)
+    c4 = private_copies(work[4], n_shards)
+    c5 = private_copies(work[5], n_shards)
+    c6 = private_copies(work[6], n_shards)
+    c7 = private_copies(work[7], n_shards)
     loss_sums = private_copies(np.zeros(1), n_shards)
     for shard in prange(n_shards):
         start, stop = shard_bounds(n_visits, n_shards, shard)
-        loss_sums[shard, 0] = net_steps(
-            X, y, order[start:stop], copy_of(all_weights, shard, weights),
-            copy_of(all_b1, shard, b1), copy_of(all_W2t, shard, W2t), copy_of(all_b2, shard, b2),
-            eta, activation, loss, fit_intercept, batch_size,
+        mine = (
+            copy_of(c0, shard, work[0]), copy_of(c1, shard, work[1]),
+            copy_of(c2, shard, work[2]), copy_of(c3, shard, work[3]),
+            copy_of(c4, shard, work[4]), copy_of(c5, shard, work[5]),
+            copy_of(c6, shard, work[6]), copy_of(c7, shard, work[7]),
         )  # fmt: skip
-    average_into(all_weights, n_shards, weights)
-    average_into(all_b1, n_shards, b1)
-    average_into(all_W2t, n_shards, W2t)
-    average_into(all_b2, n_shards, b2)
-    write_back(weights, W2t, W1t, W2)
+        loss_sums[shard, 0] = net_steps(
+            X, targets, sample_weight, order[start:stop], mine, settings
+        )
+    average_into(c0, n_shards, work[0])
+    average_into(c1, n_shards, work[1])
+    average_into(c2, n_shards, work[2])
+    average_into(c3, n_shards, work[3])
+    average_into(c4, n_shards, work[4])
+    average_into(c5, n_shards, work[5])
+    average_into(c6, n_shards, work[6])
+    average_into(c7, n_shards, work[7])
+    write_back(work, W1t, W2, velocities, settings)
     return mean_loss(loss_sums, n_shards, 1, n_visits)[0]
+
+
+@njit(cache=True, nogil=True)
+def net_epoch_average(
+    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
+):
+    settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
+    return net_sgd_epoch_average(
+        X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings, n_shards
+    )

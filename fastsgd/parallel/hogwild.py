@@ -20,9 +20,16 @@ with the arguments and return value of the sequential kernels plus ``n_shards``.
 import numpy as np
 from numba import njit, prange
 
-from fastsgd.kernels._checks import check_models, check_net, check_visits
+from fastsgd.kernels._checks import check_models, check_visits
 from fastsgd.kernels.logistic import logistic_epoch
-from fastsgd.kernels.net import net_steps, working_copies, write_back
+from fastsgd.kernels.net import (
+    check_net_sgd,
+    handout_settings,
+    net_steps,
+    no_velocities,
+    working_copies,
+    write_back,
+)
 from fastsgd.parallel._shards import (
     add_deltas_into,
     copy_of,
@@ -57,21 +64,30 @@ def logistic_epoch_hogwild(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def net_epoch_hogwild(
-    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
+def net_sgd_epoch_hogwild(
+    X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings, n_shards
 ):
-    check_net(X, y, order, W1t, b1, W2, b2)
+    check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)
     n_visits = order.shape[0]
     if n_visits == 0:
         return 0.0
     n_shards = max(1, min(n_shards, n_visits))
-    weights, W2t = working_copies(W1t, W2, batch_size)
+    work = working_copies(W1t, b1, W2, b2, velocities, settings)
     loss_sums = private_copies(np.zeros(1), n_shards)
     for shard in prange(n_shards):
         start, stop = shard_bounds(n_visits, n_shards, shard)
         loss_sums[shard, 0] = net_steps(
-            X, y, order[start:stop], weights, b1, W2t, b2, eta, activation, loss,
-            fit_intercept, batch_size,
-        )  # fmt: skip
-    write_back(weights, W2t, W1t, W2)
+            X, targets, sample_weight, order[start:stop], work, settings
+        )
+    write_back(work, W1t, W2, velocities, settings)
     return mean_loss(loss_sums, n_shards, 1, n_visits)[0]
+
+
+@njit(cache=True, nogil=True)
+def net_epoch_hogwild(
+    X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size, n_shards
+):
+    settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
+    return net_sgd_epoch_hogwild(
+        X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings, n_shards
+    )
