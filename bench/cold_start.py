@@ -159,8 +159,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (default 1)")
     parser.add_argument("--json", help="also write every run and the summaries to this file")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
-    parser.add_argument("--defaults", action="store_true",
-                        help="fit with the estimators' own max_iter and tol (only random_state=0)")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="fit with the estimators' own max_iter and tol (only random_state=0)",
+    )
     args = parser.parse_args()
     settings = DEFAULT_FIT_SETTINGS if args.defaults else FIT_SETTINGS
     if args.list:

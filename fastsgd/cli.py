@@ -260,8 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--loss", default=None, help="sgd / sgd-regressor: the loss (default: scikit-learn's, "
         "hinge / squared_error); any of SGDClassifier's or SGDRegressor's losses",
     )  # fmt: skip
-    run_train.add_argument("--epsilon", type=float, default=0.1,
-                           help="sgd / sgd-regressor: huber's and the insensitive losses' epsilon")
+    run_train.add_argument(
+        "--epsilon",
+        type=float,
+        default=0.1,
+        help="sgd / sgd-regressor: huber's and the insensitive losses' epsilon",
+    )
     run_train.add_argument("--eta0", type=float, default=0.01)
     run_train.add_argument("--eta0s", type=float, nargs="+", default=[1e-3, 1e-2, 1e-1],
                            help="learning rates of --model sweep")  # fmt: skip

@@ -55,9 +55,13 @@ def settings(penalty, learning_rate, average):
 
 def relative_difference(ours, theirs):
     scale = max(np.abs(theirs.coef_).max(), np.abs(theirs.intercept_).max(), 1e-12)
-    return max(
-        np.abs(ours.coef_ - theirs.coef_).max(), np.abs(ours.intercept_ - theirs.intercept_).max()
-    ) / scale
+    return (
+        max(
+            np.abs(ours.coef_ - theirs.coef_).max(),
+            np.abs(ours.intercept_ - theirs.intercept_).max(),
+        )
+        / scale
+    )
 
 
 def compare_all(make_ours, make_theirs, X, y):

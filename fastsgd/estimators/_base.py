@@ -63,7 +63,6 @@ __all__ = [
 CHUNK_ELEMENTS = 1 << 24
 
 
-
 class SGDBase(BaseEstimator):
     """Validation and the epoch loop; subclasses say how to make, check and train parameters.
 

@@ -508,9 +508,7 @@ class _LinearEngine(SparseCoefMixin):
 
 def _proba_available(estimator):
     if estimator.loss not in ("log_loss", "modified_huber"):
-        raise AttributeError(
-            f"probability estimates are not available for loss={estimator.loss!r}"
-        )
+        raise AttributeError(f"probability estimates are not available for loss={estimator.loss!r}")
     return True
 
 

@@ -26,9 +26,7 @@ from fastsgd.parallel import net_sgd_epoch_average, net_sgd_epoch_hogwild
 PARALLEL_KERNELS = {"average": net_sgd_epoch_average, "hogwild": net_sgd_epoch_hogwild}
 
 # MLPClassifier's words when batch_size exceeds the samples (then clipped).
-BATCH_CLIPPED = (
-    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
-)
+BATCH_CLIPPED = "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
 
 
 class _NetBase(SGDBase):
@@ -740,4 +738,3 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         if not np.isfinite(z2).all():  # MLPRegressor's score of overflowing predictions
             return np.nan
         return r2_score(targets, z2, sample_weight=weights)
-

@@ -255,7 +255,16 @@ def begin_visit(
 
 @njit(cache=True, nogil=True, inline="always")
 def finish_visit(
-    settings, eta, update, t, wscale, average_a, average_b, intercept, average_intercept, l1_total,
+    settings,
+    eta,
+    update,
+    t,
+    wscale,
+    average_a,
+    average_b,
+    intercept,
+    average_intercept,
+    l1_total,
     scaled,
 ):
     """Model m's visit after its weight step is known: the intercept, the averaging
@@ -456,9 +465,7 @@ def model_block_visits(
     distance = prefetch_distance_of(data, indices)
     first = order[0]
     for m in range(n_models):
-        margins[m] = (
-            wscale[m] * row_dot(data, indices, indptr, first, coef, m, zero) + intercept[m]
-        )
+        margins[m] = wscale[m] * row_dot(data, indices, indptr, first, coef, m, zero) + intercept[m]
 
     for i in range(n_visits):
         prefetch_visit(data, indices, indptr, order, i, distance)

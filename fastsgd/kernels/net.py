@@ -146,9 +146,7 @@ def check_net_sgd(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities,
         for i in range(order.shape[0]):  # a softmax reads output unit y: a code must name one
             code = targets[order[i]]
             if code < 0 or code >= n_out:
-                raise ValueError(
-                    "with a softmax output every visited label must be in [0, n_out)"
-                )
+                raise ValueError("with a softmax output every visited label must be in [0, n_out)")
     if settings.momentum != 0.0:
         V_W1t, V_b1, V_W2, V_b2 = velocities
         if (
@@ -340,9 +338,7 @@ def net_steps_per_sample(X, targets, sample_weight, order, work, settings):
             log_sum += math.log(product)
             product = 1.0
         if plain:
-            hidden_backward(
-                z1, a1, d2, W2t, V_W2t, step_rate, 0.0, 0.0, False, activation, steps
-            )
+            hidden_backward(z1, a1, d2, W2t, V_W2t, step_rate, 0.0, 0.0, False, activation, steps)
             if fit_intercept:
                 bias_steps(b1, b2, V_b1, V_b2, steps, d2, step_rate, 0.0, False)
             dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
