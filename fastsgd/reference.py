@@ -230,6 +230,8 @@ def net_gradients(
         a1 = sigmoid(z1).astype(dtype)
     elif activation == "tanh":
         a1 = np.tanh(z1)
+    elif activation == "identity":
+        a1 = z1
     else:
         a1 = np.maximum(z1, 0)
     z2 = a1 @ W2 + b2
@@ -272,7 +274,7 @@ def net_gradients(
         delta1 *= a1 * (1 - a1)
     elif activation == "tanh":
         delta1 *= 1 - a1 * a1
-    else:
+    elif activation != "identity":
         delta1[a1 == 0] = 0
     grad_W2 = (a1.T @ delta2 + alpha * W2) / sw_sum
     grad_b2 = delta2.sum(axis=0) / sw_sum

@@ -15,7 +15,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastsgd import reference
-from fastsgd.kernels import ACTIVATIONS, LOGISTIC, LOSSES, SQUARED_ERROR, net_epoch, tanh
+from fastsgd.kernels import (
+    ACTIVATIONS,
+    LOG_LOSS,
+    LOGISTIC,
+    LOSSES,
+    OUTPUT_IDENTITY,
+    OUTPUT_LOGISTIC,
+    OUTPUT_SOFTMAX,
+    OUTPUTS,
+    SQUARED_ERROR,
+    net_epoch,
+    net_settings,
+    net_sgd_epoch,
+    tanh,
+)
 
 
 def make_net(rng, k, H, n_out, dtype, scale=0.5):
@@ -157,3 +171,131 @@ def test_read_only_input_and_empty_order():
         np.testing.assert_array_equal(a, b)
     net_epoch(X, y, np.arange(10), *params, 0.1, 0, 0, True, 4)
     assert not np.array_equal(params[0], before[0])
+
+
+# -- net_sgd_epoch: every option against fastsgd.reference.net_sgd_epoch ---------------------
+#
+# The reference here is scikit-learn's MLP step (see tests/test_reference_net.py, which checks
+# it against MLPClassifier / MLPRegressor): per batch, gradients averaged with the sample
+# weights, alpha W / sum(weights) on the weights, and v = momentum v - eta g; p += v (or
+# Nesterov's momentum v - eta g) for every parameter.
+
+
+def sgd_targets(rng, n, n_out, output):
+    if output == OUTPUT_IDENTITY:
+        return rng.standard_normal((n, n_out))
+    if output == OUTPUT_LOGISTIC and n_out > 1:  # multilabel
+        return (rng.random((n, n_out)) < 0.5).astype(np.float64)
+    return rng.integers(0, max(n_out, 2), n).astype(np.int64)
+
+
+@given(
+    n=st.integers(1, 30),
+    k=st.integers(1, 11),
+    H=st.integers(1, 9),
+    case=st.sampled_from(
+        [(OUTPUT_LOGISTIC, 1), (OUTPUT_SOFTMAX, 3), (OUTPUT_LOGISTIC, 2), (OUTPUT_IDENTITY, 2)]
+    ),
+    activation=st.integers(0, len(ACTIVATIONS) - 1),
+    squared=st.booleans(),
+    alpha=st.sampled_from([0.0, 1e-2]),
+    momentum=st.sampled_from([0.0, 0.9]),
+    nesterov=st.booleans(),
+    weighted=st.booleans(),
+    fit_intercept=st.booleans(),
+    batch_size=st.sampled_from([1, 4]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**16),
+)
+def test_sgd_kernel_matches_reference_for_every_option(
+    n, k, H, case, activation, squared, alpha, momentum, nesterov, weighted, fit_intercept,
+    batch_size, dtype, seed,
+):  # fmt: skip
+    output, n_out = case
+    loss = SQUARED_ERROR if squared or output == OUTPUT_IDENTITY else LOG_LOSS
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, k)).astype(dtype)
+    targets = sgd_targets(rng, n, n_out, output)
+    weights = rng.uniform(0.5, 2.0, n) if weighted else None
+    order = rng.permutation(np.repeat(np.arange(n), 2))
+    params = make_net(rng, k, H, n_out, dtype)
+    velocities = [(0.1 * rng.standard_normal(p.shape)).astype(dtype) for p in params]
+    ours, ours_v = copies(params), copies(velocities)
+    theirs, theirs_v = copies(params), copies(velocities)
+    settings = net_settings(activation, loss, output, 0.05, alpha, momentum, nesterov,
+                            fit_intercept, batch_size)  # fmt: skip
+    got = net_sgd_epoch(
+        X, targets, np.zeros(0) if weights is None else weights, order, *ours, tuple(ours_v),
+        settings,
+    )  # fmt: skip
+    expected = reference.net_sgd_epoch(
+        X, targets, weights, order, *theirs, theirs_v, activation=activation, loss=loss,
+        output=OUTPUTS[output], eta=0.05, alpha=alpha, momentum=momentum, nesterov=nesterov,
+        fit_intercept=fit_intercept, batch_size=batch_size,
+    )  # fmt: skip
+    rtol, atol = (1e-9, 1e-12) if dtype == np.float64 else (2e-4, 2e-5)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    if momentum:
+        for a, b in zip(ours_v, theirs_v, strict=True):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    else:  # without momentum the velocities are never touched
+        for a, b in zip(ours_v, velocities, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert got == pytest.approx(expected, rel=rtol, abs=atol)
+
+
+def penalized_objective(params, X, targets, weights, activation, loss, output, alpha):
+    """The batch loss of the reference (the weighted mean loss plus the L2 term)."""
+    grads = reference.net_gradients(
+        X, reference.net_target_matrix(targets, params[2].shape[1], OUTPUTS[output]), weights,
+        *params, activation=activation, loss=loss, output=OUTPUTS[output], alpha=alpha,
+    )  # fmt: skip
+    return grads[-1]
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9], ids=["plain", "momentum"])
+@pytest.mark.parametrize("batch_size", [1, 6], ids=["per-sample", "batch"])
+@pytest.mark.parametrize(
+    "output,n_out", [(OUTPUT_LOGISTIC, 1), (OUTPUT_SOFTMAX, 3), (OUTPUT_LOGISTIC, 2),
+                     (OUTPUT_IDENTITY, 2)],
+    ids=["binary", "multiclass", "multilabel", "regression"],
+)  # fmt: skip
+def test_penalized_step_follows_central_differences(momentum, batch_size, output, n_out):
+    """One step of the kernel from zero velocities moves every weight by -eta times the central
+    difference of the penalized batch loss (alpha = 0.1, sample weights): the gradient the
+    kernel applies is that of the objective it reports."""
+    rng = np.random.default_rng(7)
+    k, H, n, eta, alpha = 4, 3, batch_size, 1e-3, 0.1
+    X = rng.standard_normal((n, k))
+    targets = sgd_targets(rng, n, n_out, output)
+    weights = rng.uniform(0.5, 2.0, n)
+    loss = SQUARED_ERROR if output == OUTPUT_IDENTITY else LOG_LOSS
+    activation = 1  # tanh: smooth
+    params = make_net(rng, k, H, n_out, np.float64)
+    stepped = copies(params)
+    velocities = tuple(np.zeros_like(p) for p in params)
+    net_sgd_epoch(
+        X, targets, weights, np.arange(n), *stepped, velocities,
+        net_settings(activation, loss, output, eta, alpha, momentum, False, True, batch_size),
+    )  # fmt: skip
+    scale = 1.0
+    if output == OUTPUT_IDENTITY:  # its reported loss averages the outputs; the step sums them
+        scale = n_out
+    for index, param in enumerate(params):
+        numeric = np.zeros_like(param)
+        for position in np.ndindex(param.shape):
+            for sign in (1, -1):
+                moved = copies(params)
+                moved[index][position] += sign * 1e-6
+                value = penalized_objective(moved, X, targets, weights, activation, loss,
+                                            output, alpha)  # fmt: skip
+                numeric[position] += sign * value / 2e-6
+        if output == OUTPUT_IDENTITY and index in (0, 2):  # alpha's share is not scaled
+            penalty = alpha * params[index] / weights.sum()
+            numeric = (numeric - penalty) * scale + penalty
+        elif output == OUTPUT_IDENTITY:
+            numeric = numeric * scale
+        np.testing.assert_allclose(
+            (params[index] - stepped[index]) / eta, numeric, rtol=1e-5, atol=1e-8
+        )
