@@ -12,7 +12,18 @@ relu hidden units, log-loss. Rows:
 GFLOP/s count 4 H k flops per sample. Every library runs on one thread (threadpoolctl and
 torch.set_num_threads), like fastsgd's kernels.
 
+Momentum groups (test_net_momentum), k=100 float32, momentum 0.9 with Nesterov's step (scikit-
+learn's default) everywhere, no penalty; the runners are bench/net_momentum.py's:
+- per sample, H=32: fastsgd-per-sample-no-momentum and fastsgd-per-sample (net_sgd_epoch
+  without and with momentum: the cost of momentum, goal <= 1.3x), mlp-per-sample
+  (MLPClassifier(batch_size=1, momentum=0.9)) and torch-per-sample (torch.optim.SGD(momentum=0.9,
+  nesterov=True)), these two on the subsamples below;
+- batch 256, H=128: fastsgd-batch-no-momentum, fastsgd-batch, mlp-batch (goal: fastsgd >= 2x
+  faster) and torch-batch (goal: fastsgd <= 1.2x torch's time, a ratio >= 0.83 below).
+bench/net_momentum.py prints the same rows and ratios from one plain run.
+
 Run: pytest bench/test_bench_net.py --benchmark-only   (FASTSGD_BENCH_NET_N=...; default 1e5)
+     pytest bench/test_bench_net.py --benchmark-only -k momentum   (the momentum groups alone)
 """
 
 import os
@@ -20,6 +31,7 @@ import warnings
 
 import numpy as np
 import pytest
+from net_momentum import MOMENTUM, fastsgd_runner, glorot, mlp_runner, torch_runner
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
@@ -27,7 +39,7 @@ from threadpoolctl import threadpool_limits
 from fastsgd import reference
 from fastsgd.kernels import LOG_LOSS, RELU, net_epoch
 
-from conftest import ROUNDS, synthetic_logistic
+from conftest import RATIOS, ROUNDS, synthetic_logistic
 
 N_NET = int(os.environ.get("FASTSGD_BENCH_NET_N", 100_000))
 K = 100
@@ -59,36 +71,6 @@ def one_thread():
         if torch is not None:
             torch.set_num_threads(1)
         yield
-
-
-def glorot(rng, H, dtype):
-    bound1, bound2 = np.sqrt(6 / (K + H)), np.sqrt(6 / (H + 1))
-    return [
-        rng.uniform(-bound1, bound1, (H, K)).astype(dtype),
-        np.zeros(H, dtype),
-        rng.uniform(-bound2, bound2, (H, 1)).astype(dtype),
-        np.zeros(1, dtype),
-    ]
-
-
-def torch_runner(X, y, H, dtype, batch):
-    torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
-    model = torch.nn.Sequential(torch.nn.Linear(K, H), torch.nn.ReLU(), torch.nn.Linear(H, 1)).to(
-        torch_dtype
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=ETA)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    features = torch.from_numpy(X)
-    targets = torch.from_numpy(y.astype(dtype)).reshape(-1, 1)
-
-    def run():
-        for start in range(0, len(features), batch):
-            optimizer.zero_grad()
-            loss = loss_fn(model(features[start : start + batch]), targets[start : start + batch])
-            loss.backward()
-            optimizer.step()
-
-    return run
 
 
 @pytest.mark.parametrize(
@@ -130,7 +112,49 @@ def test_net_epoch(benchmark, record, H, dtype, case):
     else:
         if torch is None:
             pytest.skip("torch is not installed")
-        run = torch_runner(X[:n], y[:n], H, dtype, 1 if "per-sample" in case else BATCH)
+        run = torch_runner(X[:n], y[:n], H, 1 if "per-sample" in case else BATCH)
 
     benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
     record(benchmark, group, case, n, flops)
+
+
+# (group's tag, H, batch size, row): the momentum groups; every row but *-no-momentum has it
+MOMENTUM_CASES = [
+    ("per-sample", 32, 1, "fastsgd-per-sample-no-momentum"),
+    ("per-sample", 32, 1, "fastsgd-per-sample"),
+    ("per-sample", 32, 1, "mlp-per-sample"),
+    ("per-sample", 32, 1, "torch-per-sample"),
+    ("batch=256", 128, BATCH, "fastsgd-batch-no-momentum"),
+    ("batch=256", 128, BATCH, "fastsgd-batch"),
+    ("batch=256", 128, BATCH, "mlp-batch"),
+    ("batch=256", 128, BATCH, "torch-batch"),
+]
+# the cost of momentum, beside conftest's ratios (mlp / fastsgd, torch / fastsgd) in the report
+for _ratio in [
+    ("momentum / no momentum (x slower)", "fastsgd-per-sample", "fastsgd-per-sample-no-momentum"),
+    ("momentum / no momentum (x slower)", "fastsgd-batch", "fastsgd-batch-no-momentum"),
+]:
+    if _ratio not in RATIOS:
+        RATIOS.append(_ratio)
+
+
+@pytest.mark.parametrize(
+    "tag,H,batch,case", [pytest.param(*c, id=f"momentum-{c[3]}") for c in MOMENTUM_CASES]
+)
+def test_net_momentum(benchmark, record, tag, H, batch, case):
+    X, y = synthetic_logistic(N_NET, K, np.float32)
+    group = f"net momentum={MOMENTUM} nesterov {tag} N={N_NET} k={K} H={H} float32"
+    benchmark.group = group
+    n = min(N_NET, SUBSAMPLE.get(case, N_NET))
+    momentum = 0.0 if case.endswith("no-momentum") else MOMENTUM
+    if case.startswith("fastsgd"):
+        run = fastsgd_runner(X, y, H, batch, momentum)
+    elif case.startswith("mlp"):
+        run = mlp_runner(X[:n], y[:n], H, batch, momentum)
+    else:
+        if torch is None:
+            pytest.skip("torch is not installed")
+        run = torch_runner(X[:n], y[:n], H, batch, momentum)
+
+    benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
+    record(benchmark, group, case, n, 4 * H * K)

@@ -122,9 +122,16 @@ MODELS = {
     "sweep": "LogisticRegressionSweep",
     "sgd": "SGDClassifier",
     "sgd-regressor": "SGDRegressor",
+    "net-regressor": "TwoLayerNetRegressor",
 }
 # the models of the linear engine: they take CSR input and the penalty/schedule options
 LINEAR_MODELS = ("logistic", "sgd", "sgd-regressor")
+# the two-layer nets: the hidden-layer, momentum and schedule options
+NET_MODELS = ("net", "net-regressor")
+# the models whose data file's target holds regression values (their score is R^2)
+REGRESSION_MODELS = ("sgd-regressor", "net-regressor")
+# the schedules of the nets (MLPClassifier's); the linear models also take 'optimal'
+NET_LEARNING_RATES = ("constant", "invscaling", "adaptive")
 
 
 def train(args: argparse.Namespace) -> int:
@@ -132,6 +139,7 @@ def train(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
+    _check_options(args)
     with _file_errors():
         X, y = load_data(
             args.data, label_column=args.label_column, n_features=args.n_features,
@@ -139,6 +147,11 @@ def train(args: argparse.Namespace) -> int:
         )  # fmt: skip
     if y is None:
         raise SystemExit(f"fastsgd train: error: {args.data} has no labels (see --label-column)")
+    if args.model in REGRESSION_MODELS and y.dtype.kind not in "biuf":
+        raise SystemExit(
+            f"fastsgd train: error: {args.data}: --model {args.model} needs numbers as targets, "
+            "the label column holds text"
+        )
     settings = dict(
         max_iter=args.max_iter, tol=args.tol, random_state=args.random_state,
         verbose=0 if args.quiet else 1, n_jobs=args.n_jobs, parallel=args.parallel,
@@ -147,14 +160,22 @@ def train(args: argparse.Namespace) -> int:
         model = fastsgd.LogisticRegressionSweep(eta0s=tuple(args.eta0s), **settings)
     else:
         settings["eta0"] = args.eta0
-        if args.model == "net":
+        if args.model in NET_MODELS:
             settings.update(n_hidden=args.hidden, activation=args.activation,
                             batch_size=args.batch_size)  # fmt: skip
+            # the options given; the others keep the nets' defaults (no penalty, no momentum)
+            given = dict(alpha=args.alpha, learning_rate=args.learning_rate,
+                         power_t=args.power_t, momentum=args.momentum,
+                         nesterovs_momentum=args.nesterov)  # fmt: skip
+            settings.update({key: value for key, value in given.items() if value is not None})
         else:
             settings.update(
-                penalty=None if args.penalty == "none" else args.penalty, alpha=args.alpha,
-                learning_rate=args.learning_rate, average=args.average or False,
+                penalty=None if args.penalty == "none" else args.penalty,
+                alpha=1e-4 if args.alpha is None else args.alpha,
+                learning_rate=args.learning_rate or "constant", average=args.average or False,
             )  # fmt: skip
+            if args.power_t is not None:
+                settings.update(power_t=args.power_t)
             if args.model != "logistic":
                 settings.update(epsilon=args.epsilon)
                 if args.loss is not None:
@@ -182,13 +203,41 @@ def train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     with _file_errors():
         model.save(args.out)
-    measure = "training R^2" if args.model == "sgd-regressor" else "training accuracy"
+    measure = "training R^2" if args.model in REGRESSION_MODELS else "training accuracy"
     print(
         f"trained {type(model).__name__} on {X.shape[0]:,} x {X.shape[1]} in {seconds:.2f} s "
         f"({model.n_iter_} epochs, last loss {model.loss_curve_[-1]:.5f}, {measure} "
         f"{model.score(X, y):.4f}); wrote {args.out}"
     )
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse options that the chosen model has no use for (rather than ignore them)."""
+    net_only = {"--momentum": args.momentum, "--nesterov/--no-nesterov": args.nesterov}
+    unused = [option for option, value in net_only.items() if value is not None]
+    if args.model not in NET_MODELS and unused:
+        raise SystemExit(
+            f"fastsgd train: error: {', '.join(unused)} apply to --model net and net-regressor, "
+            f"not {args.model}"
+        )
+    if args.model == "sweep" and args.power_t is not None:
+        raise SystemExit("fastsgd train: error: --power-t does not apply to --model sweep")
+    if args.model in NET_MODELS and args.learning_rate not in (None, *NET_LEARNING_RATES):
+        raise SystemExit(
+            f"fastsgd train: error: --learning-rate {args.learning_rate} is for the linear "
+            f"models; --model {args.model} takes {', '.join(NET_LEARNING_RATES)}"
+        )
+
+
+def _batch_size(text: str) -> int | str:
+    """--batch-size: a positive number of samples, or 'auto' (min(200, n_samples))."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -207,13 +256,21 @@ def predict(args: argparse.Namespace) -> int:
                          sparse=type(model).__name__ in ("LogisticRegression", "SGDClassifier",
                                                          "SGDRegressor"))  # fmt: skip
     predictions = model.predict(X)
-    lines = "\n".join(str(label) for label in predictions) + "\n"
+    if predictions.ndim == 2:  # several outputs (multilabel, a multi-output regressor): a row each
+        lines = "\n".join(" ".join(str(value) for value in row) for row in predictions) + "\n"
+    else:
+        lines = "\n".join(str(label) for label in predictions) + "\n"
     if args.out:
         with _file_errors(), open(args.out, "w") as handle:
             handle.write(lines)
     elif y is None:
         sys.stdout.write(lines)
-    if y is not None and not hasattr(model, "classes_"):  # a regressor
+    if y is not None and predictions.ndim == 2:
+        print(
+            f"{X.shape[0]:,} rows: no metrics (the model predicts {predictions.shape[1]} values "
+            "a row; the data file has one label column)"
+        )
+    elif y is not None and not hasattr(model, "classes_"):  # a regressor
         print(f"{X.shape[0]:,} rows: R^2 {model.score(X, y):.4f}")
     elif y is not None and not hasattr(model, "predict_proba"):  # a loss without probabilities
         print(f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}")
@@ -271,10 +328,25 @@ def build_parser() -> argparse.ArgumentParser:
                            help="learning rates of --model sweep")  # fmt: skip
     run_train.add_argument("--penalty", choices=["none", "l2", "l1", "elasticnet"],
                            default="none", help="logistic: the penalty (none)")  # fmt: skip
-    run_train.add_argument("--alpha", type=float, default=1e-4, help="logistic: penalty strength")
-    run_train.add_argument("--learning-rate", default="constant",
-                           choices=["constant", "optimal", "invscaling", "adaptive"],
-                           help="logistic: the schedule (constant)")  # fmt: skip
+    run_train.add_argument(
+        "--alpha", type=float, default=None,
+        help="the penalty strength (the linear models: 1e-4; net / net-regressor: 0)",
+    )  # fmt: skip
+    run_train.add_argument(
+        "--learning-rate", default=None, choices=["constant", "optimal", "invscaling", "adaptive"],
+        help="the schedule (constant); net / net-regressor: not optimal",
+    )  # fmt: skip
+    run_train.add_argument(
+        "--power-t", type=float, default=None,
+        help="invscaling's exponent (the model's default: 0.5; sgd-regressor 0.25)",
+    )  # fmt: skip
+    run_train.add_argument(
+        "--momentum", type=float, default=None, help="net / net-regressor: momentum in [0, 1] (0)"
+    )
+    run_train.add_argument(
+        "--nesterov", action=argparse.BooleanOptionalAction, default=None,
+        help="net / net-regressor: Nesterov's momentum (on)",
+    )  # fmt: skip
     run_train.add_argument(
         "--average", type=int, default=0, help="logistic: averaged SGD from this sample on (0: off)"
     )
@@ -282,7 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     run_train.add_argument("--tol", type=float, default=1e-4)
     run_train.add_argument("--hidden", type=int, default=32, help="net hidden units")
     run_train.add_argument("--activation", choices=["logistic", "tanh", "relu"], default="relu")
-    run_train.add_argument("--batch-size", type=int, default=1, help="net mini-batch size")
+    run_train.add_argument(
+        "--batch-size", type=_batch_size, default=1,
+        help="net mini-batch size, or auto (min(200, samples)); 1: per-sample SGD",
+    )  # fmt: skip
     run_train.add_argument("--n-jobs", type=int, default=None)
     run_train.add_argument("--parallel", choices=["average", "hogwild"], default="average")
     run_train.add_argument("--random-state", type=int, default=0)

@@ -19,12 +19,25 @@ checksum kept inside the same file cannot stop a deliberate edit either, since w
 the array can rewrite the checksum; to trust a file from elsewhere, compare a hash of the whole
 file (``sha256sum model.npz``) against one received by another channel.
 
-Layout of the ``.npz``: ``__meta__`` is a 0-d unicode array holding JSON::
+The two-layer nets (TwoLayerNet, TwoLayerNetRegressor) keep their whole training state: next
+to the weights, the optimizer's state that ``partial_fit`` goes on from (the current learning
+rate, the no-improvement count, the best loss or validation score, the validation scores, and
+the momentum velocities), ``loss_``, ``best_loss_``, ``validation_scores_``,
+``best_validation_score_`` and whether y was multilabel (or, for the regressor, 1-D). A loaded
+net's next ``partial_fit`` is then the one the saved net would have run, bit for bit.
+
+Labels keep their dtype: an object array of labels (text, or numbers) is stored as the plain
+array of its values and comes back as an object array, so ``predict`` returns the dtype it did.
+
+Layout of the ``.npz``: ``__meta__`` is a 0-d unicode array holding strict JSON::
 
     {"format": "fastsgd-model", "version": 1, "class": "LogisticRegression",
      "params": {...}, "scalars": {"n_iter_": 7, ...}}
 
-and every other member is one fitted array (``coef_``, ``classes_``, ``coefs_0``, ...).
+(``"classes_dtype": "object"`` too when the labels were an object array) and every other member
+is one fitted array (``coef_``, ``classes_``, ``coefs_0``, ``velocities_0``, ...). A number that
+JSON cannot hold (``n_iter_no_change=np.inf``, a best score of -inf, a NaN validation score) is
+written as ``{"float": "inf"}``, ``{"float": "-inf"}`` or ``{"float": "nan"}``.
 """
 
 from __future__ import annotations
@@ -45,27 +58,48 @@ META = "__meta__"
 
 # Per class: the fitted arrays (file member -> attribute, list attributes as name_0, name_1)
 # and the fitted scalars. Weights are float32 or float64; classes_ numbers or text.
+_NET_WEIGHTS = ["coefs_0", "coefs_1", "intercepts_0", "intercepts_1"]
 _WEIGHTS = {
     "LogisticRegression": ["coef_", "intercept_"],
     "LogisticRegressionSweep": [
         "coef_", "intercept_", "coefs_path_", "intercepts_path_", "validation_log_loss_",
         "validation_accuracy_",
     ],
-    "TwoLayerNet": ["coefs_0", "coefs_1", "intercepts_0", "intercepts_1"],
+    "TwoLayerNet": _NET_WEIGHTS,
+    "TwoLayerNetRegressor": _NET_WEIGHTS,
     "SGDClassifier": ["coef_", "intercept_"],
     "SGDRegressor": ["coef_", "intercept_"],
 }  # fmt: skip
 # Estimators without classes_ (the file then has no classes_ member).
-_REGRESSORS = {"SGDRegressor"}
+_REGRESSORS = {"SGDRegressor", "TwoLayerNetRegressor"}
+_NETS = {"TwoLayerNet", "TwoLayerNetRegressor"}
 _SCALARS = {
     "LogisticRegression": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
     "LogisticRegressionSweep": [
         "n_features_in_", "n_iter_", "t_", "loss_curve_", "best_index_", "eta0_",
     ],
     "TwoLayerNet": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
+    "TwoLayerNetRegressor": ["n_features_in_", "n_iter_", "t_", "loss_curve_", "_y_was_1d"],
     "SGDClassifier": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
     "SGDRegressor": ["n_features_in_", "n_iter_", "t_", "loss_curve_"],
 }  # fmt: skip
+# The nets' training state, stored when the model has it (a net file written before fastsgd kept
+# it has none, a net trained by fastsgd.dask only part) and set back as it was.
+_NET_STATE = [
+    "loss_", "best_loss_", "validation_scores_", "best_validation_score_",
+    "_no_improvement_count", "_optimizer_state",
+]  # fmt: skip
+_OPTIONAL_SCALARS = {
+    "TwoLayerNet": ["_multilabel", *_NET_STATE],
+    "TwoLayerNetRegressor": _NET_STATE,
+}
+# What partial_fit goes on from (TwoLayerNet._optimizer_state). Its momentum velocities are the
+# members velocities_0..3, in the kernels' order and layout (W1 transposed, b1, W2, b2); the JSON
+# says "arrays" for them, "zeros" when all are zero (momentum=0: not stored), or null.
+_OPTIMIZER_KEYS = ("rate", "no_improvement", "best_loss", "best_score", "scores", "velocities")
+_VELOCITIES = [f"velocities_{layer}" for layer in range(4)]
+# Numbers strict JSON cannot hold, written as {"float": "inf"} and so on.
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def _classes():
@@ -75,20 +109,25 @@ def _classes():
         SGDClassifier,
         SGDRegressor,
         TwoLayerNet,
+        TwoLayerNetRegressor,
     )
 
     return {
         cls.__name__: cls
         for cls in (
-            LogisticRegression, LogisticRegressionSweep, SGDClassifier, SGDRegressor, TwoLayerNet
+            LogisticRegression, LogisticRegressionSweep, SGDClassifier, SGDRegressor, TwoLayerNet,
+            TwoLayerNetRegressor,
         )
     }  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe copy of a hyperparameter or scalar (tuples become lists)."""
+    """A JSON-safe copy of a hyperparameter or scalar (tuples become lists, NaN and infinities
+    {"float": ...})."""
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"float": "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"}
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -99,12 +138,30 @@ def _plain(value: Any) -> Any:
     )
 
 
+def _decoded(value: Any) -> Any:
+    """The JSON ``value`` with each {"float": "inf" / "-inf" / "nan"} made a float again."""
+    if isinstance(value, dict):
+        if set(value) == {"float"} and value["float"] in _NON_FINITE:
+            return _NON_FINITE[value["float"]]
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
+
+
+def _fitted_attribute(name: str) -> str:
+    """The attribute a fitted estimator of class ``name`` has (check before save)."""
+    if name not in _REGRESSORS:
+        return "classes_"
+    return "coefs_" if name in _NETS else "coef_"
+
+
 def save(estimator, path: str | os.PathLike) -> None:
     """Write a fitted fastsgd estimator to ``path`` (an ``.npz`` file; see the module doc)."""
     name = type(estimator).__name__
     if name not in _WEIGHTS:
         raise TypeError(f"save supports {sorted(_WEIGHTS)}, not {name}")
-    if not hasattr(estimator, "coef_" if name in _REGRESSORS else "classes_"):
+    if not hasattr(estimator, _fitted_attribute(name)):
         raise ValueError(f"this {name} is not fitted yet: call fit before save")
     arrays = {}
     for member in _WEIGHTS[name]:
@@ -112,22 +169,49 @@ def save(estimator, path: str | os.PathLike) -> None:
         if sp.issparse(array):  # after sparsify()
             array = array.toarray()
         arrays[member] = np.ascontiguousarray(array)
+    meta = {"format": FORMAT, "version": VERSION, "class": name}
     if name not in _REGRESSORS:
         classes = np.asarray(estimator.classes_)
-        if classes.dtype.kind == "O":
-            classes = classes.astype(str)
+        if classes.dtype.kind == "O":  # the plain array of the labels; load makes it object
+            meta["classes_dtype"] = "object"
+            values = np.array(classes.tolist())
+            classes = values if values.dtype.kind in "iufbU" else classes.astype(str)
         arrays["classes_"] = classes
     if hasattr(estimator, "feature_names_in_"):
         arrays["feature_names_in_"] = np.asarray(estimator.feature_names_in_).astype(str)
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "class": name,
-        "params": {key: _plain(value) for key, value in estimator.get_params(deep=False).items()},
-        "scalars": {key: _plain(getattr(estimator, key)) for key in _SCALARS[name]},
-    }
+    scalars = {key: _plain(getattr(estimator, key)) for key in _SCALARS[name]}
+    for key in _OPTIONAL_SCALARS.get(name, ()):
+        if key == "_optimizer_state" and getattr(estimator, key, None) is not None:
+            scalars[key] = _optimizer_json(estimator._optimizer_state, arrays)
+        elif key == "_optimizer_state":
+            continue  # no state (a fastsgd.dask fit): partial_fit starts a new optimizer
+        elif hasattr(estimator, key):
+            scalars[key] = _plain(getattr(estimator, key))
+    meta["params"] = {key: _plain(value) for key, value in estimator.get_params(deep=False).items()}
+    meta["scalars"] = scalars
+    text = json.dumps(meta, allow_nan=False)
     with open(path, "wb") as handle:
-        np.savez(handle, **{META: np.array(json.dumps(meta))}, **arrays)
+        np.savez(handle, **{META: np.array(text)}, **arrays)
+
+
+def _optimizer_json(state: dict, arrays: dict) -> dict:
+    """A net's optimizer state as JSON; its velocities go into ``arrays`` unless all zero."""
+    if set(state) != set(_OPTIMIZER_KEYS):
+        raise TypeError(
+            f"cannot store the net's training state: its keys {sorted(state)} are not the "
+            f"{sorted(_OPTIMIZER_KEYS)} this file format knows"
+        )
+    stored = {key: _plain(state[key]) for key in _OPTIMIZER_KEYS[:-1]}
+    velocities = state["velocities"]
+    if velocities is None:
+        stored["velocities"] = None
+    elif any(np.any(velocity) for velocity in velocities):
+        stored["velocities"] = "arrays"
+        for member, velocity in zip(_VELOCITIES, velocities, strict=True):
+            arrays[member] = np.ascontiguousarray(velocity)
+    else:
+        stored["velocities"] = "zeros"
+    return stored
 
 
 def _fitted_array(estimator, member):
@@ -217,7 +301,7 @@ def load(path: str | os.PathLike):
     if META not in members or members[META].dtype.kind != "U" or members[META].ndim != 0:
         _refuse(path, f"the {META!r} entry is missing or is not text")
     try:
-        meta = json.loads(str(members.pop(META)))
+        meta = _decoded(json.loads(str(members.pop(META))))
     except (json.JSONDecodeError, RecursionError) as error:
         _refuse(path, f"its metadata ({META!r}) is not valid JSON ({error})")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -232,6 +316,9 @@ def load(path: str | os.PathLike):
     params, scalars = meta.get("params"), meta.get("scalars")
     if not isinstance(params, dict) or not isinstance(scalars, dict):
         _refuse(path, "'params' and 'scalars' must be JSON objects")
+    classes_dtype = meta.get("classes_dtype")
+    if classes_dtype not in (None, "object") or (classes_dtype and name in _REGRESSORS):
+        _refuse(path, f"classes_dtype {classes_dtype!r} is not 'object' (for a classifier)")
     defaults = classes[name]().get_params(deep=False)
     params = {  # JSON has no tuples: give back the tuple a tuple-valued default had
         key: tuple(value) if isinstance(defaults.get(key), tuple) and isinstance(value, list)
@@ -244,51 +331,142 @@ def load(path: str | os.PathLike):
     except (TypeError, ValueError) as error:
         _refuse(path, f"its hyperparameters are invalid ({error})")
 
+    for key in _SCALARS[name]:
+        if key not in scalars:
+            _refuse(path, f"the fitted value {key!r} is missing")
+    unknown = set(scalars) - set(_SCALARS[name]) - set(_OPTIONAL_SCALARS.get(name, ()))
+    if unknown:
+        _refuse(path, f"unexpected fitted values {sorted(unknown)}")
+    _check_scalars(path, scalars)
+    optimizer = scalars.get("_optimizer_state")
+    velocities = optimizer["velocities"] if optimizer is not None else None
     expected = set(_WEIGHTS[name]) | (set() if name in _REGRESSORS else {"classes_"})
+    if velocities == "arrays":
+        expected |= set(_VELOCITIES)
     missing = expected - set(members)
     unexpected = set(members) - expected - {"feature_names_in_"}
     if missing or unexpected:
         _refuse(path, f"missing arrays {sorted(missing)}, unexpected arrays {sorted(unexpected)}")
-    for key in _SCALARS[name]:
-        if key not in scalars:
-            _refuse(path, f"the fitted value {key!r} is missing")
-    unknown = set(scalars) - set(_SCALARS[name])
-    if unknown:
-        _refuse(path, f"unexpected fitted values {sorted(unknown)}")
     _check_arrays(path, name, estimator, members, scalars)
 
     for member in _WEIGHTS[name]:
         if not member.rpartition("_")[2].isdigit():
             setattr(estimator, member, members[member])
-    if name == "TwoLayerNet":
-        estimator.coefs_ = [members["coefs_0"], members["coefs_1"]]
-        estimator.intercepts_ = [members["intercepts_0"], members["intercepts_1"]]
     if name not in _REGRESSORS:
         estimator.classes_ = members["classes_"]
+        if classes_dtype == "object":
+            estimator.classes_ = estimator.classes_.astype(object)
     if "feature_names_in_" in members:
         estimator.feature_names_in_ = members["feature_names_in_"].astype(object)
     for key in _SCALARS[name]:
         value = scalars[key]
         setattr(estimator, key, list(value) if key == "loss_curve_" else value)
+    if name in _NETS:
+        _set_net_state(estimator, name, members, scalars)
     return estimator
 
 
-def _check_arrays(path, name, estimator, members, scalars):
+def _set_net_state(estimator, name, members, scalars):
+    """A loaded net's weights, derived attributes and training state, as the saved net had them."""
+    estimator.coefs_ = [members["coefs_0"], members["coefs_1"]]
+    estimator.intercepts_ = [members["intercepts_0"], members["intercepts_1"]]
+    n_out = members["coefs_1"].shape[1]
+    estimator.n_layers_ = 3
+    estimator.n_outputs_ = n_out
+    if name in _REGRESSORS:
+        estimator.out_activation_ = "identity"
+    else:
+        estimator._multilabel = scalars.get("_multilabel", False)
+        multilabel = estimator._multilabel or n_out == 1
+        estimator.out_activation_ = "logistic" if multilabel else "softmax"
+    for key in _NET_STATE:
+        if key in scalars and key != "_optimizer_state":
+            value = scalars[key]
+            setattr(estimator, key, list(value) if isinstance(value, list) else value)
+    if scalars.get("_optimizer_state") is None:
+        return
+    state = dict(scalars["_optimizer_state"])
+    if state["scores"] is not None:
+        state["scores"] = list(state["scores"])
+        if getattr(estimator, "validation_scores_", None) == state["scores"]:
+            estimator.validation_scores_ = state["scores"]  # one list, as after fit
+    if state["velocities"] == "arrays":
+        state["velocities"] = [members[member] for member in _VELOCITIES]
+    elif state["velocities"] == "zeros":
+        state["velocities"] = [np.zeros_like(p) for p in estimator._get_params_arrays()]
+    estimator._optimizer_state = state
+
+
+def _number(value, finite=False) -> bool:
+    """Whether ``value`` is a JSON number (a bool is an int to Python, not to a model)."""
+    return type(value) in (int, float) and (not finite or math.isfinite(value))
+
+
+def _count(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _check_scalars(path, scalars):
+    """The types of the fitted scalars (those a class has: see _SCALARS, _OPTIONAL_SCALARS)."""
     n_features = scalars["n_features_in_"]
     if type(n_features) is not int or n_features < 1:
         _refuse(path, f"n_features_in_ must be a positive integer, got {n_features!r}")
     if not isinstance(scalars["loss_curve_"], list) or not all(
-        isinstance(v, (int, float)) for v in scalars["loss_curve_"]
+        _number(v) for v in scalars["loss_curve_"]
     ):
         _refuse(path, "loss_curve_ must be a list of numbers")
-    for key, value in scalars.items():  # bool is an int to Python, not to a model
-        if key in ("n_iter_", "best_index_") and (type(value) is not int or value < 0):
-            _refuse(path, f"{key} must be a non-negative integer, got {value!r}")
-        if key in ("t_", "eta0_") and (
-            type(value) not in (int, float) or not math.isfinite(value) or value < 0
-        ):
-            _refuse(path, f"{key} must be a non-negative number, got {value!r}")
-    if name in _REGRESSORS:
+    checks = {
+        "n_iter_": (_count, "a non-negative integer"),
+        "best_index_": (_count, "a non-negative integer"),
+        "_no_improvement_count": (_count, "a non-negative integer"),
+        "t_": (lambda v: _number(v, finite=True) and v >= 0, "a non-negative number"),
+        "eta0_": (lambda v: _number(v, finite=True) and v >= 0, "a non-negative number"),
+        "_multilabel": (lambda v: type(v) is bool, "true or false"),
+        "_y_was_1d": (lambda v: type(v) is bool, "true or false"),
+        "loss_": (lambda v: v is None or _number(v, finite=True), "a finite number or null"),
+        "best_loss_": (lambda v: v is None or _number(v), "a number or null"),
+        "best_validation_score_": (lambda v: v is None or _number(v), "a number or null"),
+        "validation_scores_": (_scores, "a list of numbers or null"),
+        "_optimizer_state": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+    }
+    for key, (check, wanted) in checks.items():
+        if key in scalars and not check(scalars[key]):
+            _refuse(path, f"{key} must be {wanted}, got {scalars[key]!r}")
+    state = scalars.get("_optimizer_state")
+    if state is None:
+        return
+    if set(state) != set(_OPTIMIZER_KEYS):
+        _refuse(path, f"_optimizer_state must have the keys {sorted(_OPTIMIZER_KEYS)}, got "
+                f"{sorted(state)}")  # fmt: skip
+    state_checks = {
+        "rate": (lambda v: _number(v, finite=True) and v >= 0, "a non-negative number"),
+        "no_improvement": (_count, "a non-negative integer"),
+        "best_loss": (lambda v: v is None or _number(v), "a number or null"),
+        "best_score": (lambda v: v is None or _number(v), "a number or null"),
+        "scores": (_scores, "a list of numbers or null"),
+        "velocities": (lambda v: v in (None, "arrays", "zeros"), "'arrays', 'zeros' or null"),
+    }
+    for key, (check, wanted) in state_checks.items():
+        if not check(state[key]):
+            _refuse(path, f"_optimizer_state[{key!r}] must be {wanted}, got {state[key]!r}")
+
+
+def _scores(value) -> bool:
+    return value is None or (isinstance(value, list) and all(_number(v) for v in value))
+
+
+def _check_arrays(path, name, estimator, members, scalars):
+    n_features = scalars["n_features_in_"]
+    multilabel = scalars.get("_multilabel", False)
+    if name == "TwoLayerNetRegressor":
+        coefs_1 = members["coefs_1"]
+        if coefs_1.ndim != 2 or coefs_1.shape[1] < 1:
+            _refuse(path, f"coefs_1 has shape {coefs_1.shape}; the model needs (n_hidden, "
+                    "n_outputs)")  # fmt: skip
+        n_out = coefs_1.shape[1]
+        if scalars["_y_was_1d"] and n_out != 1:
+            _refuse(path, f"a model fitted on a 1-D y has one output, not {n_out}")
+    elif name in _REGRESSORS:
         n_out = 1
     else:
         classes = members["classes_"]
@@ -298,13 +476,17 @@ def _check_arrays(path, name, estimator, members, scalars):
             _refuse(path, "classes_ contains NaN or infinity")
         if np.unique(classes).size != classes.size:
             _refuse(path, "classes_ has repeated labels")
-        n_out = 1 if classes.size == 2 else classes.size
+        if multilabel and (
+            classes.dtype.kind not in "iu" or not np.array_equal(classes, np.arange(classes.size))
+        ):
+            _refuse(path, "the classes_ of a multilabel model must be 0, 1, ..., n_labels - 1")
+        n_out = classes.size if multilabel or classes.size > 2 else 1
     if "feature_names_in_" in members:
         names = members["feature_names_in_"]
         if names.dtype.kind != "U" or names.shape != (n_features,):
             _refuse(path, f"feature_names_in_ must be {n_features} strings")
 
-    if name == "TwoLayerNet":
+    if name in _NETS:
         hidden = estimator.n_hidden
         shapes = {"coefs_0": (n_features, hidden), "coefs_1": (hidden, n_out),
                   "intercepts_0": (hidden,), "intercepts_1": (n_out,)}  # fmt: skip
@@ -321,6 +503,9 @@ def _check_arrays(path, name, estimator, members, scalars):
                           intercepts_path_=(n_settings, n_out),
                           validation_log_loss_=(n_settings,),
                           validation_accuracy_=(n_settings,))  # fmt: skip
+    if _VELOCITIES[0] in members:  # the kernels' layout: W1 transposed, b1, W2, b2
+        shapes.update(zip(_VELOCITIES, [(hidden, n_features), (hidden,), (hidden, n_out),
+                                        (n_out,)], strict=True))  # fmt: skip
     dtypes = set()
     for member, shape in shapes.items():
         array = members[member]
@@ -330,7 +515,7 @@ def _check_arrays(path, name, estimator, members, scalars):
             _refuse(path, f"{member} has shape {array.shape}; the model needs {shape}")
         if not np.all(np.isfinite(array)) and not member.startswith("validation"):
             _refuse(path, f"{member} contains NaN or infinity")
-        if not member.startswith("validation"):
+        if not member.startswith(("validation", "velocities")):
             dtypes.add(array.dtype)
     if len(dtypes) > 1:
         _refuse(path, f"the weights mix dtypes {sorted(str(d) for d in dtypes)}")

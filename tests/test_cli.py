@@ -218,3 +218,87 @@ def test_ctrl_c_during_train_writes_the_finished_epochs(tmp_path):
     again = LogisticRegression(eta0=0.01, max_iter=model.n_iter_, tol=None, random_state=0)
     again.fit(X, y)
     np.testing.assert_array_equal(model.coef_, again.coef_)
+
+
+NET_OPTIONS = ["--alpha", "1e-3", "--momentum", "0.8", "--no-nesterov", "--learning-rate",
+               "invscaling", "--power-t", "0.3", "--batch-size", "16", "--hidden", "8",
+               "--eta0", "0.02", "--max-iter", "15", "--activation", "tanh"]  # fmt: skip
+NET_PARAMS = dict(alpha=1e-3, momentum=0.8, nesterovs_momentum=False, learning_rate="invscaling",
+                  power_t=0.3, batch_size=16, n_hidden=8, eta0=0.02, max_iter=15,
+                  activation="tanh")  # fmt: skip
+
+
+def test_net_regressor_train_predict_round_trip(tmp_path, capsys):
+    """--model net-regressor trains fastsgd.TwoLayerNetRegressor on the file's targets, with the
+    net options; predict writes the values the model gives and reports R^2."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3))
+    target = X[:, 0] - 0.5 * X[:, 1] + 0.3 * np.sin(2 * X[:, 2]) + 0.5
+    rows = [f"{a},{b},{c},{float(t)!r}" for (a, b, c), t in zip(X, target, strict=True)]
+    (tmp_path / "data.csv").write_text("a,b,c,label\n" + "\n".join(rows) + "\n")
+    model_path, out_path = tmp_path / "net.npz", tmp_path / "values.txt"
+    assert main(["train", str(tmp_path / "data.csv"), "--model", "net-regressor", "--quiet",
+                 "--tol", "0", "--out", str(model_path), *NET_OPTIONS]) == 0  # fmt: skip
+    assert "training R^2" in capsys.readouterr().out
+    model = fastsgd.load(model_path)
+    assert type(model) is fastsgd.TwoLayerNetRegressor and model._y_was_1d
+    assert {key: model.get_params()[key] for key in NET_PARAMS} == NET_PARAMS
+    same = fastsgd.TwoLayerNetRegressor(**NET_PARAMS, tol=0.0, random_state=0).fit(X, target)
+    np.testing.assert_array_equal(model.predict(X), same.predict(X))
+    assert model._optimizer_state["rate"] == same._optimizer_state["rate"]
+    assert main(["predict", str(model_path), str(tmp_path / "data.csv"),
+                 "--out", str(out_path)]) == 0  # fmt: skip
+    r2 = float(re.search(r"R\^2 (-?\d\.\d+)", capsys.readouterr().out).group(1))
+    np.testing.assert_array_equal(np.loadtxt(out_path), same.predict(X))  # repr: exact
+    assert r2 == pytest.approx(same.score(X, target), abs=1e-4) and r2 > 0.5
+    # without labels: the values on stdout
+    np.save(tmp_path / "X.npy", X)
+    assert main(["predict", str(model_path), str(tmp_path / "X.npy")]) == 0
+    printed = np.array(capsys.readouterr().out.split(), dtype=np.float64)
+    np.testing.assert_array_equal(printed, same.predict(X))
+
+
+def test_net_options_reach_the_classifier_and_defaults_stay(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 4))
+    np.savez(tmp_path / "data.npz", X=X, y=np.where(X[:, 0] > 0, "yes", "no"))
+    data, out = str(tmp_path / "data.npz"), str(tmp_path / "net.npz")
+    assert main(["train", data, "--model", "net", "--quiet", "--out", out, *NET_OPTIONS]) == 0
+    model = fastsgd.load(out)
+    assert type(model) is fastsgd.TwoLayerNet
+    assert {key: model.get_params()[key] for key in NET_PARAMS} == NET_PARAMS
+    assert main(["train", data, "--model", "net", "--quiet", "--out", out, "--nesterov",
+                 "--batch-size", "auto", "--learning-rate", "adaptive"]) == 0  # fmt: skip
+    model = fastsgd.load(out)
+    defaults = fastsgd.TwoLayerNet().get_params()
+    assert (model.nesterovs_momentum, model.batch_size, model.learning_rate) == (
+        True, "auto", "adaptive",
+    )  # fmt: skip
+    assert (model.alpha, model.momentum, model.power_t) == (
+        defaults["alpha"], defaults["momentum"], defaults["power_t"],
+    )  # fmt: skip
+    # the linear models keep their defaults, and take --power-t
+    assert main(["train", data, "--model", "logistic", "--quiet", "--out", out]) == 0
+    assert (fastsgd.load(out).alpha, fastsgd.load(out).learning_rate) == (1e-4, "constant")
+    np.savez(tmp_path / "values.npz", X=X, y=X[:, 0] - X[:, 1])
+    values = str(tmp_path / "values.npz")
+    assert main(["train", values, "--model", "sgd-regressor", "--quiet", "--learning-rate",
+                 "invscaling", "--power-t", "0.4", "--out", out]) == 0  # fmt: skip
+    assert fastsgd.load(out).power_t == 0.4
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--model", "logistic", "--momentum", "0.9"], "--momentum apply to --model net"),
+        (["--model", "sgd", "--no-nesterov"], "nesterov"),
+        (["--model", "net", "--learning-rate", "optimal"], "takes constant, invscaling"),
+        (["--model", "sweep", "--power-t", "0.2"], "--power-t does not apply"),
+        (["--model", "net-regressor"], "needs numbers as targets"),
+    ],
+)
+def test_options_a_model_cannot_use_are_refused(tmp_path, options, message):
+    np.savez(tmp_path / "data.npz", X=np.zeros((4, 2)), y=np.array(["a", "b", "a", "b"]))
+    with pytest.raises(SystemExit, match=message):
+        main(["train", str(tmp_path / "data.npz"), "--out", str(tmp_path / "m.npz"), *options])
+    assert not (tmp_path / "m.npz").exists()

@@ -78,7 +78,9 @@ class _NetBase(SGDBase):
     # -- validation ---------------------------------------------------------------------------
 
     # Attributes that live for one fit or partial_fit call only (see _fit).
-    _CALL_ATTRIBUTES = ("_resume", "_call_outputs", "_call_multilabel", "_call_y_1d")
+    _CALL_ATTRIBUTES = (
+        "_resume", "_call_outputs", "_call_multilabel", "_call_y_1d", "_finished_state",
+    )  # fmt: skip
 
     def _fit(self, *args, **kwargs):
         try:
@@ -331,11 +333,13 @@ class _NetBase(SGDBase):
                     state["best_score"] = score
                     session["best_params"] = [p.copy() for p in session["params"]]
             else:
-                if self.tol is not None and loss > state["best_loss"] - self.tol:
+                # None after a fit with early_stopping (MLPClassifier's best_loss_)
+                best = np.inf if state["best_loss"] is None else state["best_loss"]
+                if self.tol is not None and loss > best - self.tol:
                     state["no_improvement"] += 1
                 else:
                     state["no_improvement"] = 0
-                state["best_loss"] = min(state["best_loss"], loss)
+                state["best_loss"] = min(best, loss)
             if self.learning_rate == "invscaling":
                 rates[0] = float(self.eta0) / (t + 1) ** self.power_t
             stop = False
@@ -357,17 +361,20 @@ class _NetBase(SGDBase):
             for param, best in zip(params, session["best_params"], strict=True):
                 param[...] = best  # MLPClassifier keeps the best validation weights
         state = session["state"]
-        self._optimizer_state = state
-        self.loss_ = None
-        self._no_improvement_count = state["no_improvement"]
-        self.best_loss_ = state["best_loss"]
-        self.validation_scores_ = state["scores"]
-        self.best_validation_score_ = state["best_score"]
         if self.momentum != 0.0:
             state["velocities"] = session["velocities"]
+        self.__dict__["_finished_state"] = state  # committed with the weights by _commit
 
     def _commit(self, classes, params, n_iter, t, loss_curve):
         super()._commit(classes, params, n_iter, t, loss_curve)
+        # fastsgd.dask commits without a local session: a later partial_fit then starts a new
+        # optimizer, and the stopping attributes describe no run
+        state = self.__dict__.pop("_finished_state", None)
+        self._optimizer_state = state
+        self._no_improvement_count = 0 if state is None else state["no_improvement"]
+        self.best_loss_ = None if state is None else state["best_loss"]
+        self.validation_scores_ = None if state is None else state["scores"]
+        self.best_validation_score_ = None if state is None else state["best_score"]
         self.loss_ = loss_curve[-1] if loss_curve else None
         self.n_layers_ = 3  # input, hidden and output layers (MLPClassifier's count)
         self.n_outputs_ = params[2].shape[1]

@@ -75,6 +75,7 @@ from fastsgd.kernels._math import (
     activation_slope,
     output_layer,
 )
+from fastsgd.kernels._vector import rows_decay_dot4, rows_momentum_dot4
 
 # The per-sample path works on a copy of W1t whose rows are zero-padded to a multiple of
 # PADDED_WIDTH elements, and on zero-padded copies of the current and next rows of X. The fused
@@ -86,6 +87,9 @@ PADDED_WIDTH = 8
 # The loss is summed as linear terms plus the log of a running product of output_layer's
 # factors, folded into a log only when the product grows past this.
 PRODUCT_LIMIT = 2.0**500
+
+# float32's smallest normal number: velocities below it are flushed to 0 (see momentum_step)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 NetSettings = namedtuple(
     "NetSettings",
@@ -176,11 +180,37 @@ def hidden_forward(z1, b1, W2t, b2, activation, a1, z2):
 @njit(cache=True, nogil=True, inline="always")
 def momentum_step(w, v, u, momentum, nesterov):
     """scikit-learn's SGD step of one parameter w with velocity v, given u = -eta * grad:
-    ``v = momentum v + u``, then ``w += v`` (or ``w += momentum v + u`` with Nesterov)."""
+    ``v = momentum v + u``, then ``w += v`` (or ``w += momentum v + u`` with Nesterov).
+
+    A velocity below float32's smallest normal number (in magnitude) becomes 0: the velocities
+    of units that get no gradient (dead relu units) shrink by ``momentum`` each step until they
+    stall among the subnormals, whose arithmetic measured 18x slower per sample (H=32, k=100,
+    float32: 6,569 against 350 ns). The weights change by less than 1e-38 per step from it.
+    """
     v = momentum * v + u
+    if abs(v) < FLOAT32_TINY:
+        v = 0.0
     if nesterov:
         return w + (momentum * v + u), v
     return w + v, v
+
+
+@njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
+def hidden_backward_plain(z1, a1, d2, W2t, rate, activation, steps):
+    """hidden_backward without penalty or momentum (the handout's step): its own loop measured
+    ~10% of the per-sample time faster than hidden_backward's with decay 0 at H=32."""
+    n_out, n_hidden = W2t.shape
+    for h in range(n_hidden):
+        steps[h] = 0.0
+    for c in range(n_out):
+        delta = d2[c]
+        scale = rate * delta
+        for h in range(n_hidden):
+            w = W2t[c, h]
+            steps[h] += w * delta
+            W2t[c, h] = w - scale * a1[h]
+    for h in range(n_hidden):
+        steps[h] *= -rate * activation_slope(z1[h], a1[h], activation)
 
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
@@ -224,12 +254,35 @@ def weight_update_dot(steps, rows, row, W, V, next_row, out, decay, momentum, ne
     """For every row m of W: W[m]'s step with u = steps[m] X[row] + decay W[m] (and momentum),
     then out[m] = W[m] . X[next_row]; returns |W|^2 after the step. One sweep over W (and V).
 
-    The penalized / momentum counterpart of dense_rows_axpy_dot; the plain step keeps that
-    explicit vector code.
+    The penalized / momentum counterpart of dense_rows_axpy_dot: four rows at a time in the
+    explicit vector code of _vector (the plain numba loop below measured 2.5x the plain step
+    with momentum at H=32, k=100, float32), the remaining rows in that loop.
     """
+    n_rows = W.shape[0]
     norm = 0.0
+    first = 0
+    if momentum == 0.0:
+        while first + 4 <= n_rows:
+            dots = rows_decay_dot4(
+                W, first, rows, row, next_row, steps[first], steps[first + 1],
+                steps[first + 2], steps[first + 3], decay,
+            )  # fmt: skip
+            out[first], out[first + 1], out[first + 2], out[first + 3] = dots[:4]
+            norm += dots[4]
+            first += 4
+    else:
+        coef_v, coef_u = (momentum, 1.0) if nesterov else (1.0, 0.0)
+        while first + 4 <= n_rows:
+            dots = rows_momentum_dot4(
+                W, V, first, rows, row, next_row, steps[first], steps[first + 1],
+                steps[first + 2], steps[first + 3], decay, momentum, coef_v, coef_u,
+                FLOAT32_TINY,
+            )  # fmt: skip
+            out[first], out[first + 1], out[first + 2], out[first + 3] = dots[:4]
+            norm += dots[4]
+            first += 4
     zero = cast_like(0.0, W)
-    for m in range(W.shape[0]):
+    for m in range(first, n_rows):
         step = cast_like(steps[m], W)
         acc = zero
         square = zero
@@ -247,6 +300,8 @@ def weight_update_dot(steps, rows, row, W, V, next_row, out, decay, momentum, ne
                 w = W[m, j]
                 u = step * rows[row, j] + rate_decay * w
                 v = mu * V[m, j] + u
+                if abs(v) < FLOAT32_TINY:  # see momentum_step
+                    v = zero
                 V[m, j] = v
                 w = w + (mu * v + u if nesterov else v)
                 W[m, j] = w
@@ -338,7 +393,7 @@ def net_steps_per_sample(X, targets, sample_weight, order, work, settings):
             log_sum += math.log(product)
             product = 1.0
         if plain:
-            hidden_backward(z1, a1, d2, W2t, V_W2t, step_rate, 0.0, 0.0, False, activation, steps)
+            hidden_backward_plain(z1, a1, d2, W2t, step_rate, activation, steps)
             if fit_intercept:
                 bias_steps(b1, b2, V_b1, V_b2, steps, d2, step_rate, 0.0, False)
             dense_rows_axpy_dot(steps, rows, current, weights, following, z1, zero)
