@@ -299,3 +299,24 @@ def test_penalized_step_follows_central_differences(momentum, batch_size, output
         np.testing.assert_allclose(
             (params[index] - stepped[index]) / eta, numeric, rtol=1e-5, atol=1e-8
         )
+
+
+def test_momentum_sweep_restores_the_subnormal_flags():
+    """The per-sample momentum sweep flushes subnormals to 0 while it runs (x86's FTZ/DAZ
+    flags) and puts the caller's flags back: subnormal arithmetic works after it, and velocities
+    of dead units end at 0 rather than among the subnormals."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3000, 8)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    params = make_net(rng, 8, 8, 1, np.float32)
+    params[1][:4] = -100.0  # four dead relu units: no gradient ever reaches them
+    velocities = tuple(np.full_like(p, 1e-3) for p in params)
+    net_sgd_epoch(
+        X, y, np.zeros(0), np.arange(3000), *params, velocities,
+        net_settings(2, LOG_LOSS, OUTPUT_LOGISTIC, 0.01, 0.0, 0.9, True, True, 1),
+    )  # fmt: skip
+    tiny = np.finfo(np.float32).tiny
+    assert np.float32(tiny / 4) * np.float32(1.0) > 0  # the caller's arithmetic keeps them
+    dead = velocities[0][:4]
+    assert np.all((dead == 0) | (np.abs(dead) >= tiny))
+    assert np.any(dead == 0)

@@ -1,5 +1,7 @@
 """Low-level helpers numba lacks: a software prefetch and a cast to an array's dtype."""
 
+import platform
+
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -125,6 +127,65 @@ def prefetch_span(typingctx, array, start, stop):
         _prefetch_lines(
             context, builder, base, builder.mul(first, itemsize), builder.mul(last, itemsize)
         )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) flags.
+FLUSH_SUBNORMALS = 0x8040
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def flush_subnormals(typingctx):
+    """Make this thread's SSE/AVX arithmetic treat subnormal numbers as 0 (x86: MXCSR's FTZ and
+    DAZ flags); returns the previous control word for restore_subnormals. Elsewhere a no-op
+    that returns 0.
+
+    For the momentum sweep: velocities of units that get no gradient shrink towards the
+    subnormals, whose arithmetic is many times slower on x86 (see kernels/net.py). Always pair
+    it with restore_subnormals in the same kernel, with no exit in between.
+    """
+    sig = types.uint32()
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        if not _X86:
+            return ir.Constant(i32, 0)
+        byte_ptr = ir.IntType(8).as_pointer()
+        slot = cgutils.alloca_once(builder, i32)
+        store = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr]), "llvm.x86.sse.stmxcsr"
+        )
+        load = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr]), "llvm.x86.sse.ldmxcsr"
+        )
+        builder.call(store, [builder.bitcast(slot, byte_ptr)])
+        previous = builder.load(slot)
+        builder.store(builder.or_(previous, ir.Constant(i32, FLUSH_SUBNORMALS)), slot)
+        builder.call(load, [builder.bitcast(slot, byte_ptr)])
+        return previous
+
+    return sig, codegen
+
+
+@intrinsic
+def restore_subnormals(typingctx, previous):
+    """Put back the control word that flush_subnormals returned (a no-op off x86)."""
+    sig = types.void(types.uint32)
+
+    def codegen(context, builder, signature, args):
+        if not _X86:
+            return context.get_dummy_value()
+        i32 = ir.IntType(32)
+        byte_ptr = ir.IntType(8).as_pointer()
+        slot = cgutils.alloca_once(builder, i32)
+        builder.store(context.cast(builder, args[0], signature.args[0], types.uint32), slot)
+        load = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr]), "llvm.x86.sse.ldmxcsr"
+        )
+        builder.call(load, [builder.bitcast(slot, byte_ptr)])
         return context.get_dummy_value()
 
     return sig, codegen

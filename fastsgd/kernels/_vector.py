@@ -177,7 +177,7 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         scalars = [context.cast(builder, value, value_type, dtype) for value, value_type in pairs]
         steps = scalars[:n_rows]
         decay = scalars[n_rows]
-        momentum, coef_v, coef_u, tiny = scalars[n_rows + 1 :] if with_velocity else (None,) * 4
+        momentum, coef_v, coef_u = scalars[n_rows + 1 :] if with_velocity else (None,) * 3
         scalar = context.get_value_type(dtype)
         suffix = "f32" if dtype == types.float32 else "f64"
         width = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
@@ -227,12 +227,6 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
             u = builder.call(fmuladd, [lanes["step"][r], x, builder.fmul(lanes["decay"], w)])
             if with_velocity:
                 v = builder.call(fmuladd, [lanes["momentum"], load(v_ptrs[r]), u])
-                # a velocity that decays below the smallest normal number becomes 0: subnormal
-                # arithmetic measured 18x slower per sample (dead relu units' velocities shrink
-                # by momentum each step and stall at the smallest subnormals)
-                magnitude = builder.call(lanes["fabs"], [v])
-                small = builder.fcmp_ordered("<", magnitude, lanes["tiny"])
-                v = builder.select(small, lanes["zero"], v)
                 store(v, v_ptrs[r])
                 w = builder.call(
                     fmuladd, [lanes["coef_u"], u, builder.call(fmuladd, [lanes["coef_v"], v, w])]
@@ -246,20 +240,9 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         vector_lanes = {"step": [splat(s) for s in steps], "decay": splat(decay)}
         scalar_lanes = {"step": steps, "decay": decay}
         if with_velocity:
-            fabs_vector = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(vector, [vector]), f"llvm.fabs.v{width}{suffix}"
-            )
-            fabs_scalar = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(scalar, [scalar]), f"llvm.fabs.{suffix}"
-            )
-            vector_lanes.update(
-                momentum=splat(momentum), coef_v=splat(coef_v), coef_u=splat(coef_u),
-                tiny=splat(tiny), zero=zero_vector, fabs=fabs_vector,
-            )  # fmt: skip
-            scalar_lanes.update(
-                momentum=momentum, coef_v=coef_v, coef_u=coef_u, tiny=tiny,
-                zero=ir.Constant(scalar, 0.0), fabs=fabs_scalar,
-            )  # fmt: skip
+            vector_lanes.update(momentum=splat(momentum), coef_v=splat(coef_v),
+                                coef_u=splat(coef_u))  # fmt: skip
+            scalar_lanes.update(momentum=momentum, coef_v=coef_v, coef_u=coef_u)
 
         n_vectors = builder.udiv(n_columns, ir.Constant(intp, width))
         with cgutils.for_range(builder, n_vectors) as loop:
@@ -325,14 +308,15 @@ def rows_decay_dot4(typingctx, W, first, X, row, next_row, step0, step1, step2, 
 @intrinsic
 def rows_momentum_dot4(
     typingctx, W, V, first, X, row, next_row, step0, step1, step2, step3, decay, momentum,
-    coef_v, coef_u, tiny,
+    coef_v, coef_u,
 ):  # fmt: skip
-    """rows_decay_dot4 with a velocity: V[r] = momentum V[r] + u (0 where below ``tiny`` in
-    magnitude), W[r] += coef_v V[r] + coef_u u, u = step_r X[row] + decay W[r]."""
+    """rows_decay_dot4 with a velocity: V[r] = momentum V[r] + u, W[r] += coef_v V[r] +
+    coef_u u, u = step_r X[row] + decay W[r]. Its callers flush subnormals (see
+    _intrinsics.flush_subnormals)."""
     if not (_check(W, X) and _check(V, X)):
         return None
     sig = types.UniTuple(W.dtype, 5)(
         W, V, first, X, row, next_row, step0, step1, step2, step3, decay, momentum, coef_v,
-        coef_u, tiny,
+        coef_u,
     )  # fmt: skip
     return sig, _rows_update_codegen(4, W.dtype, with_velocity=True)
