@@ -20,7 +20,12 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d
 from fastsgd.estimators._base import SGDBase, SGDClassifierBase
 from fastsgd.estimators._validation import as_float_array
 from fastsgd.kernels import ACTIVATIONS, LOSSES, OUTPUTS
-from fastsgd.kernels.net import net_settings, net_sgd_epoch_batched, net_sgd_epoch_per_sample
+from fastsgd.kernels.net import (
+    net_momentum_epoch,
+    net_plain_epoch,
+    net_settings,
+    net_sgd_epoch_batched,
+)
 from fastsgd.parallel import net_sgd_epoch_average, net_sgd_epoch_hogwild
 
 PARALLEL_KERNELS = {"average": net_sgd_epoch_average, "hogwild": net_sgd_epoch_hogwild}
@@ -307,10 +312,12 @@ class _NetBase(SGDBase):
                      tuple(session["velocities"]), settings)  # fmt: skip
         if n_shards > 1:
             loss = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-        elif settings.batch_size <= 1:  # compiles only the path it needs
-            loss = net_sgd_epoch_per_sample(*arguments)
-        else:
+        elif settings.batch_size > 1:  # each compiles only the path it needs
             loss = net_sgd_epoch_batched(*arguments)
+        elif settings.momentum == 0.0 and settings.alpha == 0.0:
+            loss = net_plain_epoch(*arguments)
+        else:
+            loss = net_momentum_epoch(*arguments)
         losses = np.array([loss])
         return losses, losses
 
