@@ -57,4 +57,6 @@ def test_allocations_do_not_grow_with_samples():
         if key.startswith("10-"):
             large = counts[key.replace("10-", "5000-", 1)]
             assert large == allocations, (key, allocations, large)
-            assert 0 < allocations <= 20, (key, allocations)  # a few arrays per call
+            # a few arrays per call: the working copies and scratch vectors, and for net_epoch
+            # the empty sample weights and momentum buffers of its net_sgd_epoch call
+            assert 0 < allocations <= 30, (key, allocations)
