@@ -1,7 +1,8 @@
 """Training on Dask arrays and dataframes, across the workers of a cluster (``fastsgd[dask]``).
 
-An optional layer: nothing in the core imports it. It trains ``LogisticRegression`` and
-``TwoLayerNet`` on data chunked along rows, and returns the same estimator, fitted::
+An optional layer: nothing in the core imports it. It trains ``SGDClassifier``,
+``LogisticRegression``, ``TwoLayerNet`` (single-label) and ``TwoLayerNetRegressor`` on data chunked
+along rows, and returns the same estimator, fitted::
 
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -19,19 +20,26 @@ Two modes, one epoch at a time (``max_iter``, ``tol`` and ``n_iter_no_change`` a
 
 - ``mode="average"``: iterative parameter mixing, ``parallel='average'`` across machines. Every
   block runs the estimator's compiled epoch on its own rows, on the worker that holds it, all
-  blocks starting from the current weights; the driver then sets the weights to the blocks'
-  results averaged with weights ``n_b / n`` (their sample counts) and sends them out for the next
-  epoch. With the blocks as the shards this is what ``n_jobs=<blocks>, parallel='average'``
-  computes on one machine: for equal blocks and ``shuffle=False``, the same weights (bit for bit
-  when the number of blocks is a power of two, else to rounding).
+  blocks starting from the current weights; the driver then sets the weights (and the nets'
+  momentum velocities) to the blocks' results averaged with weights ``n_b / n`` (their sample
+  counts) and sends them out for the next epoch. With the blocks as the shards this is what
+  ``n_jobs=<blocks>, parallel='average'`` computes on one machine: for equal blocks and
+  ``shuffle=False``, the same weights (bit for bit when the number of blocks is a power of two,
+  else to rounding).
 - ``mode="sequential"``: every epoch visits the blocks one after another, in order, each
   continuing from the weights the previous block left (``partial_fit`` block by block, dask-ml's
   ``Incremental`` semantics): exact sequential SGD, one worker busy at a time. With
   ``shuffle=False`` it is a local fit on the concatenated data.
 
 Only the weights move. X, y and ``sample_weight`` are persisted, then validated and label-encoded
-where each block lives (once per call); each epoch sends the weights to the blocks and brings back
-the blocks' weights and losses, a few kilobytes.
+(a regressor's targets: converted to float64) where each block lives (once per call); each epoch
+sends the weights to the blocks and brings back the blocks' weights and losses, a few kilobytes.
+
+Targets: a classifier's y holds one label per row (a multilabel y for TwoLayerNet raises a
+ValueError on dask data); the classes are those found in every block (or ``classes``).
+TwoLayerNetRegressor takes float targets, 1-D or 2-D (one output unit per column, ``n_outputs_``
+from y's columns, which every block must share); ``predict`` then gives 1-D or 2-D values as
+after a local fit.
 
 Shuffling: rows never move between blocks, and the blocks are visited in their order. With
 ``shuffle=True`` each block visits its own rows in a fresh order each epoch, the permutation of
@@ -44,12 +52,18 @@ The estimator's settings carry over, with the rules of a local fit: the penaltie
 averaging of LogisticRegression, ``class_weight`` (``'balanced'`` from the counts over all
 blocks), ``sample_weight``, sparse (CSR) blocks for LogisticRegression, ``batch_size``,
 ``warm_start``, ``verbose`` (the same tqdm bar over samples), ``loss_curve_`` (each epoch's
-sample-count-weighted mean of the blocks' progressive losses). Each block's share of an epoch is
-one training session, as one ``partial_fit`` call is: the schedule's sample counter ``t`` starts
-at the model's ``t_`` (average: every block; sequential: plus the samples of the blocks before
-it), and LogisticRegression's session state (the L2 scale, the L1 penalty bookkeeping) restarts
-there. A mini-batch never spans two blocks. ``early_stopping`` and ``n_jobs`` other than None
-or 1 raise a ValueError.
+sample-count-weighted mean of the blocks' progressive losses), the nets' ``alpha``, ``momentum``,
+``nesterovs_momentum``, learning-rate schedules and MLP stopping rule (kept by the driver). Each
+block's share of an epoch is one training session, as one ``partial_fit`` call is: the schedule's
+sample counter ``t`` starts at the model's ``t_`` (average: every block; sequential: plus the
+samples of the blocks before it), and LogisticRegression's session state (the L2 scale, the L1
+penalty bookkeeping) restarts there. A net's session goes on with the momentum velocities as the
+weights do (as its partial_fit continues the optimizer): from those the previous block left
+(sequential), or from the blocks' average (average, as ``parallel='average'`` averages each
+shard's velocities); a fit starts them at zero, as a local fit does. After the fit the model
+holds no optimizer state: a later ``partial_fit`` starts a new optimizer, and ``best_loss_`` and
+the other stopping attributes are None. A mini-batch never spans two blocks. ``early_stopping``
+and ``n_jobs`` other than None or 1 raise a ValueError.
 
 Faults: each task is a pure function of what it is sent (the weights, its block, its seed) and
 never writes to its inputs, so a task run twice, on any worker, gives the same bits. When a worker
@@ -82,16 +96,17 @@ from dask.base import get_scheduler, is_dask_collection
 from dask.sizeof import sizeof
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from fastsgd.estimators import (
-    LogisticRegression,
     LogisticRegressionSweep,
     SGDClassifier,
     TwoLayerNet,
+    TwoLayerNetRegressor,
 )
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
+from fastsgd.estimators.net import _NetBase
 
 try:
     from distributed import as_completed, default_client
@@ -105,6 +120,9 @@ else:
 
 MODES = ("average", "sequential")
 SEED_RANGE = 2**31 - 1
+
+# What fit trains (SGDClassifier includes LogisticRegression, its subclass).
+Trainable = SGDClassifier | TwoLayerNet | TwoLayerNetRegressor
 
 __all__ = [
     "DaskTrainingError",
@@ -127,7 +145,7 @@ class DaskTrainingError(RuntimeError):
 
 
 def fit(
-    estimator: LogisticRegression | TwoLayerNet,
+    estimator: Trainable,
     X: Any,
     y: Any,
     *,
@@ -135,12 +153,12 @@ def fit(
     client: Any = None,
     classes: Any = None,
     sample_weight: Any = None,
-) -> LogisticRegression | TwoLayerNet:
+) -> Trainable:
     """Train ``estimator`` on dask data and return it, fitted (the same object).
 
     Parameters
     ----------
-    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
+    estimator : SGDClassifier, LogisticRegression, TwoLayerNet or TwoLayerNetRegressor
         Its parameters set the training, as in ``estimator.fit``; ``warm_start`` starts from
         its current weights as a local fit does (SGDClassifier and LogisticRegression: from
         coef_ and intercept_ with t_ restarted, as scikit-learn).
@@ -148,8 +166,10 @@ def fit(
         Chunked along rows (an array chunked along columns too is rechunked to one column chunk
         first, which moves it once). Dataframe partitions reach the estimator as pandas frames,
         so ``feature_names_in_`` is set as in a local fit.
-    y : dask Array or Series of shape (n_samples,)
-        In the same row blocks as X (a dask array with other chunks is rechunked to X's).
+    y : dask Array or Series of shape (n_samples,), or of shape (n_samples, n_outputs)
+        In the same row blocks as X (a dask array with other chunks is rechunked to X's). A
+        classifier's labels (one per row); TwoLayerNetRegressor's float targets, 1-D or 2-D
+        (then a dask Array or DataFrame, one output per column).
     mode : {'average', 'sequential'}, default='average'
         Parameter averaging across the blocks each epoch, or the blocks one after another.
     client : distributed.Client, optional
@@ -157,18 +177,24 @@ def fit(
         scheduler.
     classes : array-like, optional
         Every label; by default the labels found in y (from the pass that validates y anyway).
+        Classifiers only.
     sample_weight : dask Array or Series of shape (n_samples,), optional
         In the same row blocks as X. The average still weighs the blocks by their sample counts.
 
     Returns
     -------
     estimator
-        The estimator passed, fitted: ``coef_`` (or ``coefs_``), ``classes_``, ``n_iter_``,
-        ``t_``, ``loss_curve_``, ``n_features_in_`` as after a local fit.
+        The estimator passed, fitted: ``coef_`` (or ``coefs_``), ``classes_`` (classifiers),
+        ``n_outputs_`` (nets), ``n_iter_``, ``t_``, ``loss_curve_``, ``n_features_in_`` as after
+        a local fit.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
     _check_supported(estimator)
+    if classes is not None and _is_regressor(estimator):
+        raise ValueError(
+            f"classes is for classifiers; {type(estimator).__name__} takes float targets."
+        )
     training = _Training(estimator, mode, _Runner(_resolve_client(client)))
     try:
         return training.run(X, y, sample_weight, classes)
@@ -179,24 +205,29 @@ def fit(
             f"{type(error).__name__}: {error}. The estimator keeps the state it had before "
             "this call."
         ) from error
+    finally:
+        if isinstance(estimator, _NetBase):  # the attributes of this call, as _NetBase._fit
+            for name in estimator._CALL_ATTRIBUTES:
+                estimator.__dict__.pop(name, None)
 
 
-def predict(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
-    """``estimator.predict`` on each row block of X: a lazy dask array of labels."""
+def predict(estimator: Trainable, X: Any) -> da.Array:
+    """``estimator.predict`` on each row block of X: a lazy dask array of labels (a regressor:
+    of values, 1-D or 2-D as its ``predict``)."""
     return _map_rows(estimator, X, "predict")
 
 
-def predict_proba(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
+def predict_proba(estimator: SGDClassifier | TwoLayerNet, X: Any) -> da.Array:
     """``estimator.predict_proba`` on each row block of X: lazy, (n_samples, n_classes)."""
     return _map_rows(estimator, X, "predict_proba")
 
 
-def predict_log_proba(estimator: LogisticRegression | TwoLayerNet, X: Any) -> da.Array:
+def predict_log_proba(estimator: SGDClassifier | TwoLayerNet, X: Any) -> da.Array:
     """``estimator.predict_log_proba`` on each row block of X (lazy)."""
     return _map_rows(estimator, X, "predict_log_proba")
 
 
-def decision_function(estimator: LogisticRegression, X: Any) -> da.Array:
+def decision_function(estimator: SGDClassifier, X: Any) -> da.Array:
     """``estimator.decision_function`` on each row block of X (lazy)."""
     return _map_rows(estimator, X, "decision_function")
 
@@ -205,13 +236,10 @@ def decision_function(estimator: LogisticRegression, X: Any) -> da.Array:
 
 
 def _check_supported(estimator):
-    # SGDClassifier includes LogisticRegression, its subclass
-    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(
-        estimator, SGDClassifier | TwoLayerNet
-    ):
+    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(estimator, Trainable):
         raise TypeError(
-            "fastsgd.dask trains SGDClassifier, LogisticRegression and TwoLayerNet; got "
-            f"{type(estimator).__name__}."
+            "fastsgd.dask trains SGDClassifier, LogisticRegression, TwoLayerNet and "
+            f"TwoLayerNetRegressor; got {type(estimator).__name__}."
         )
     estimator._validate_params()
     if getattr(estimator, "early_stopping", False):
@@ -224,6 +252,10 @@ def _check_supported(estimator):
             f"n_jobs={estimator.n_jobs!r} is not supported on dask data, where the blocks are the "
             "parallelism: use n_jobs=None, and more blocks or workers."
         )
+
+
+def _is_regressor(estimator):
+    return isinstance(estimator, TwoLayerNetRegressor)
 
 
 def _resolve_client(client):
@@ -269,6 +301,8 @@ def _rows_like(value, X, name):
     if isinstance(value, da.Array) and known and value.ndim >= 1:
         if not np.isnan(value.shape[0]) and value.chunks[0] != X.chunks[0]:
             value = value.rechunk({0: X.chunks[0]})
+    if isinstance(value, da.Array) and value.ndim == 2 and len(value.chunks[1]) > 1:
+        value = value.rechunk({1: -1})  # a block must hold whole rows of targets
     return value
 
 
@@ -291,8 +325,9 @@ class _BlockInfo:
     n_features: int
     dtype: str
     feature_names: Any
-    labels: np.ndarray
-    counts: np.ndarray
+    labels: np.ndarray | None  # a classifier's labels and their counts
+    counts: np.ndarray | None
+    targets: tuple[int, int] | None = None  # a regressor's (outputs, y.ndim)
 
 
 @dataclass
@@ -322,14 +357,25 @@ def _validate_block(settings, X, y, sample_weight):
     estimator = copy.deepcopy(settings)  # validation sets attributes; threads share ``settings``
     original = X
     X, y = estimator._validate_training_data(X, y, reset=True)
-    labels, codes = encode_labels(y)
+    names = getattr(estimator, "feature_names_in_", None)
+    if _is_regressor(estimator):
+        y_ndim = y.ndim
+        y = _aligned(estimator._encode_targets(y, None, True, False)[1])  # (n, outputs) float64
+        labels, counts, targets = None, None, (y.shape[1], y_ndim)
+    else:
+        if y.ndim == 2 and y.shape[1] > 1:  # TwoLayerNet accepts a multilabel y locally
+            raise ValueError(
+                f"fastsgd.dask trains single-label classifiers; y has {y.shape[1]} columns. Fit "
+                f"{type(estimator).__name__} on a multilabel y locally."
+            )
+        if y.ndim == 2:
+            y = column_or_1d(y)
+        labels, codes = encode_labels(y)
+        counts, targets = np.bincount(codes, minlength=labels.size), None
     if "class_weight" in estimator.get_params():
         estimator.set_params(class_weight=None)  # the real weights need every block's labels
     weights = _aligned(estimator._training_weights(X, y, labels, sample_weight, False))
-    info = _BlockInfo(
-        X.shape[0], X.shape[1], X.dtype.str, getattr(estimator, "feature_names_in_", None),
-        labels, np.bincount(codes, minlength=labels.size),
-    )  # fmt: skip
+    info = _BlockInfo(X.shape[0], X.shape[1], X.dtype.str, names, labels, counts, targets)
     if sp.issparse(X) and not all(a.flags.aligned for a in (X.data, X.indices, X.indptr)):
         X = X.__class__((_aligned(X.data), _aligned(X.indices), _aligned(X.indptr)), X.shape)
     X = _aligned(X)
@@ -342,6 +388,8 @@ def _info_of(validated):
 
 def _encode_block(validated, classes):
     block = validated[0]
+    if classes is None:  # a regressor: its targets, converted by _validate_block
+        return _Block(block.X, None, block.weights, block.y)
     return _Block(block.X, None, block.weights, _aligned(encode_labels(block.y, classes)[1]))
 
 
@@ -358,12 +406,13 @@ def _aligned(array):
 
 def _train_block(settings, X, block, seed, before):
     """One block's share of an epoch, continuing ``before`` = (params, t, rates, loss sums,
-    objective sums, samples): the weights it starts from, and the sums of the blocks before it.
+    objective sums, samples, velocities): the weights it starts from, the sums of the blocks
+    before it, and a net's momentum velocities (None: zero, or no momentum).
     ``X`` is the persisted block of X, ``block`` what ``_encode_block`` made of it.
 
     Pure: it never writes to its inputs, so a rerun on any worker gives the same bits.
     """
-    params, t, rates, loss_sum, objective_sum, seen = before
+    params, t, rates, loss_sum, objective_sum, seen, velocities = before
     estimator = copy.copy(settings)  # sessions may set attributes; threads share ``settings``
     params = [p.copy() for p in params]  # copies: aligned, and the weights sent stay as they are
     rates = rates.copy()
@@ -372,10 +421,25 @@ def _train_block(settings, X, block, seed, before):
     order = np.arange(n, dtype=np.int64)
     if seed is not None:
         np.random.default_rng(seed).shuffle(order)
-    session = estimator._start_session(X, params, settings.classes_.size, t, block.weights, 1)
+    if velocities is not None:
+        # the net's session goes on with these velocities (copied), as partial_fit continues
+        estimator._resume = {"velocities": velocities}
+    classes = getattr(settings, "classes_", None)
+    n_classes = 1 if classes is None else classes.size  # a regressor: one
+    session = estimator._start_session(X, params, n_classes, t, block.weights, 1)
     losses, objectives = estimator._run_kernel(X, block.codes, order, params, rates, 1, session)
     estimator._finish_session(session, params)
-    return params, t + n, rates, loss_sum + losses * n, objective_sum + objectives * n, seen + n
+    return (
+        params, t + n, rates, loss_sum + losses * n, objective_sum + objectives * n, seen + n,
+        _velocities(settings, session),
+    )  # fmt: skip
+
+
+def _velocities(settings, session):
+    """A net's momentum velocities after a session, in the weights' layout; else None."""
+    if isinstance(settings, _NetBase) and settings.momentum != 0.0:
+        return session["velocities"]
+    return None
 
 
 def _finite_block(settings, X, block):
@@ -479,11 +543,24 @@ class _Training:
             [self.task(_info_of, f"info-{b}", block) for b, block in enumerate(validated)]
         )
         kept = [b for b, info in enumerate(infos) if info is not None]
+        regressor = _is_regressor(self.estimator)
         if not kept:
-            raise ValueError("X has no rows: a classifier needs samples of at least 2 classes.")
+            raise ValueError(
+                "X has no rows."
+                if regressor
+                else "X has no rows: a classifier needs samples of at least 2 classes."
+            )
         infos = [infos[b] for b in kept]
         n_features, dtype, names = _agree(infos)
-        classes, counts = _classes(infos, classes)
+        if regressor:
+            n_outputs, y_ndim = _targets(infos)
+            # what the regressor's _encode_targets sets in a local call, read by _init_params,
+            # _start_session and _commit (fit removes them afterwards, as _NetBase._fit does)
+            self.estimator._call_outputs = ("identity", n_outputs)
+            self.estimator._call_y_1d = y_ndim == 1
+            classes, counts = None, None
+        else:
+            classes, counts = _classes(infos, classes)
         encoded = self.runner.persist(
             [self.task(_encode_block, f"encode-{b}", validated[b], classes) for b in kept]
         )
@@ -495,23 +572,26 @@ class _Training:
     def epochs(self, blocks, sizes, classes, counts, n_features, dtype, names):
         estimator = self.estimator
         n_samples = int(sizes.sum())
+        n_classes = 1 if classes is None else classes.size  # a regressor: one, as a local fit
         settings = _settings(estimator, classes, counts, n_features, dtype)
         settings_literal = self.literal(settings, "trained-settings")
         rng = check_random_state(estimator.random_state)
-        if estimator.warm_start and hasattr(estimator, "classes_"):
+        if estimator.warm_start and estimator._has_fitted_state():
             params, t, loss_curve = _warm_params(estimator, classes, n_features, dtype)
         else:
-            params = estimator._init_params(n_features, classes.size, dtype, rng, {})
+            params = estimator._init_params(n_features, n_classes, dtype, rng, {})
             t, loss_curve = estimator._t_start, []
         seed = int(rng.randint(SEED_RANGE))
-        rates = estimator._initial_rates(classes.size)
+        rates = estimator._initial_rates(n_classes)
         weights = [params]
+        velocities = [None]  # a net's momentum velocities: zero at the start, as a local fit
 
         def run_epoch(epoch, rates, bar):
             self.step = f"epoch {epoch + 1}"
             seeds = [[seed, epoch, b] if estimator.shuffle else None for b in range(len(blocks))]
-            weights[0], losses, objectives = self.one_epoch(
-                settings_literal, blocks, seeds, (weights[0], t_now[0], rates.copy()), bar, epoch
+            start = (weights[0], t_now[0], rates.copy(), velocities[0])
+            weights[0], velocities[0], losses, objectives = self.one_epoch(
+                settings_literal, blocks, seeds, start, bar, epoch
             )
             t_now[0] += n_samples
             return losses, objectives
@@ -540,11 +620,13 @@ class _Training:
         return estimator
 
     def one_epoch(self, settings, blocks, seeds, start, bar, epoch):
-        """The weights after the epoch, and each unit's mean loss and objective in it."""
-        params, t, rates = start
+        """The weights and velocities after the epoch, and each unit's mean loss and objective
+        in it."""
+        params, t, rates, velocities = start
         n_units = rates.size
         before = self.literal(
-            (params, t, rates, np.zeros(n_units), np.zeros(n_units), 0), f"weights-{epoch}"
+            (params, t, rates, np.zeros(n_units), np.zeros(n_units), 0, velocities),
+            f"weights-{epoch}",
         )
         if self.mode == "average":  # every block from the same weights
             tasks = [
@@ -571,20 +653,21 @@ class _Training:
 
         results = self.runner.compute(tasks, done)
         if self.mode == "sequential":
-            params, _, _, loss_sum, objective_sum, n_samples = results[-1]
-            return params, loss_sum / n_samples, objective_sum / n_samples
+            params, _, _, loss_sum, objective_sum, n_samples, velocities = results[-1]
+            return params, velocities, loss_sum / n_samples, objective_sum / n_samples
         n_samples = sum(result[5] for result in results)
         # sum(n_b / n * params_b) in block order. For 2, 4, 8... equal blocks each share is a
         # power of two, exact, so this is bit for bit the mean that parallel='average' takes.
         shares = [result[5] / n_samples for result in results]
-        params = [shares[0] * p for p in results[0][0]]
+        params = _mixed(shares, [result[0] for result in results])
+        velocities = None
+        if results[0][6] is not None:  # a net with momentum: its velocities, mixed the same way
+            velocities = _mixed(shares, [result[6] for result in results])
         loss_sum, objective_sum = results[0][3].copy(), results[0][4].copy()
-        for share, result in zip(shares[1:], results[1:], strict=True):
-            for total, p in zip(params, result[0], strict=True):
-                total += share * p
+        for result in results[1:]:
             loss_sum += result[3]
             objective_sum += result[4]
-        return params, loss_sum / n_samples, objective_sum / n_samples
+        return params, velocities, loss_sum / n_samples, objective_sum / n_samples
 
     def check_finite(self, settings, blocks, params, losses, epoch):
         """The local fit's divergence check; NaN or inf in X is diagnosed block by block."""
@@ -606,11 +689,22 @@ class _Training:
             del self.estimator.feature_names_in_
 
 
+def _mixed(shares, arrays):
+    """sum(shares[b] * arrays[b][i]) for each i, summed in block order."""
+    mixed = [shares[0] * a for a in arrays[0]]
+    for share, block in zip(shares[1:], arrays[1:], strict=True):
+        for total, a in zip(mixed, block, strict=True):
+            total += share * a
+    return mixed
+
+
 def _settings(estimator, classes=None, counts=None, n_features=None, dtype=None):
-    """The estimator the blocks train with: its parameters, and once the classes are known the
-    class weights of all the blocks, never its fitted state."""
+    """The estimator the blocks train with: its parameters, a regressor's outputs, and once the
+    classes are known the class weights of all the blocks, never its fitted state."""
     settings = type(estimator)(**estimator.get_params(deep=False))
     settings.set_params(verbose=0, warm_start=False)
+    if "_call_outputs" in estimator.__dict__:  # set by _Training.run for a regressor
+        settings._call_outputs = estimator._call_outputs
     if classes is None:
         return settings
     settings.classes_ = classes
@@ -645,6 +739,18 @@ def _agree(infos):
     return first.n_features, first.dtype, first.feature_names
 
 
+def _targets(infos):
+    """A regressor's number of outputs and y's number of dimensions, which every block shares."""
+    first = infos[0].targets
+    for info in infos[1:]:
+        if info.targets != first:
+            raise ValueError(
+                f"The blocks of y differ: one has {first[0]} outputs (y {first[1]}-D), another "
+                f"{info.targets[0]} (y {info.targets[1]}-D)."
+            )
+    return first
+
+
 def _classes(infos, classes):
     """The sorted classes, and each one's count over all blocks."""
     labels = np.unique(np.concatenate([info.labels for info in infos]))
@@ -671,13 +777,15 @@ def _classes(infos, classes):
 
 
 def _warm_params(estimator, classes, n_features, dtype):
-    """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data."""
-    if not np.array_equal(classes, estimator.classes_):
+    """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data (a regressor:
+    if its outputs match y's columns, which the weights' shapes check)."""
+    if classes is not None and not np.array_equal(classes, estimator.classes_):
         raise ValueError(
             f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "
             f"{estimator.classes_.tolist()!r}."
         )
-    wanted = estimator._init_params(n_features, classes.size, dtype, np.random.RandomState(0), {})
+    n_classes = 1 if classes is None else classes.size
+    wanted = estimator._init_params(n_features, n_classes, dtype, np.random.RandomState(0), {})
     if getattr(estimator, "_warm_start_from_coef", False):
         # SGDClassifier and LogisticRegression, as in a local fit and in scikit-learn: from
         # coef_ and intercept_ (averaged, if exposed), with t_ and the average restarted

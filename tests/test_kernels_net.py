@@ -320,3 +320,35 @@ def test_momentum_sweep_restores_the_subnormal_flags():
     dead = velocities[0][:4]
     assert np.all((dead == 0) | (np.abs(dead) >= tiny))
     assert np.any(dead == 0)
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_average_mixes_weights_and_velocities(batch_size):
+    """'average' with momentum: each shard runs the sequential step on its own copy of the
+    weights and velocities (the reference, shard by shard), and all eight arrays become the
+    mean of the copies."""
+    from fastsgd.parallel import net_sgd_epoch_average
+
+    rng = np.random.default_rng(5)
+    n, k, H = 60, 5, 6
+    X = rng.standard_normal((n, k))
+    y = rng.integers(0, 3, n)
+    weights = rng.uniform(0.5, 2.0, n)
+    order = rng.permutation(n)
+    params = make_net(rng, k, H, 3, np.float64)
+    velocities = [0.01 * rng.standard_normal(p.shape) for p in params]
+    settings = net_settings(1, LOG_LOSS, OUTPUT_SOFTMAX, 0.05, 1e-3, 0.9, True, True, batch_size)
+    ours, ours_v = copies(params), copies(velocities)
+    net_sgd_epoch_average(X, y, weights, order, *ours, tuple(ours_v), settings, 3)
+    copies_of_shards = []
+    for shard in range(3):
+        mine, mine_v = copies(params), copies(velocities)
+        reference.net_sgd_epoch(
+            X, y, weights, order[shard * n // 3 : (shard + 1) * n // 3], *mine, mine_v,
+            activation=1, loss=LOG_LOSS, output="softmax", eta=0.05, alpha=1e-3, momentum=0.9,
+            nesterov=True, batch_size=batch_size,
+        )  # fmt: skip
+        copies_of_shards.append(mine + mine_v)
+    expected = [np.mean(arrays, axis=0) for arrays in zip(*copies_of_shards, strict=True)]
+    for got, want in zip(ours + ours_v, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)

@@ -41,17 +41,21 @@ or ``N-M``) sets the seeds of the ``global_random_seed`` fixture.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import re
 import sys
 import types
-import warnings
 from pathlib import Path
 
 import pytest
 import sklearn
 import sklearn.linear_model
+from _referee import (
+    exclusion_matcher,
+    load_referee,
+    proxy_package,
+    pytest_generate_tests,  # noqa: F401  (scikit-learn's global_random_seed fixture)
+    referee_tests,
+    stale_keys,
+)
 
 import fastsgd
 
@@ -81,48 +85,13 @@ REFEREE_MODULE_NAME = "_fastsgd_referee_sklearn_test_sgd"
 # -- loading the referee ----------------------------------------------------------------------
 
 
-def _proxy_linear_model() -> types.ModuleType:
-    """A module with everything of ``sklearn.linear_model`` but fastsgd's two SGD estimators."""
-    real = sklearn.linear_model
-    proxy = types.ModuleType(real.__name__, real.__doc__)
-    proxy.__dict__.update(vars(real))
-    proxy.SGDClassifier = fastsgd.SGDClassifier
-    proxy.SGDRegressor = fastsgd.SGDRegressor
-    return proxy
-
-
-def _assertion_rewriting_loader():
-    """pytest's assertion-rewriting import hook, so that a failing ``assert`` of the referee shows
-    its values as in scikit-learn's own run; None (plain asserts) where pytest has none."""
-    for finder in sys.meta_path:
-        if type(finder).__name__ == "AssertionRewritingHook" and hasattr(finder, "exec_module"):
-            return finder
-    return None
-
-
 def _load_referee() -> types.ModuleType:
-    real = sys.modules["sklearn.linear_model"]
-    proxy = _proxy_linear_model()
-    loader = _assertion_rewriting_loader()
-    spec = importlib.util.spec_from_file_location(
-        REFEREE_MODULE_NAME, REFEREE_PATH, **({"loader": loader} if loader else {})
-    )
-    module = importlib.util.module_from_spec(spec)
-    # pickle finds the referee's classes (``_SparseSGDClassifier``) by module name.
-    sys.modules[REFEREE_MODULE_NAME] = module
-    sys.modules["sklearn.linear_model"] = proxy
-    sklearn.linear_model = proxy
-    try:
-        with warnings.catch_warnings():
-            # ``pytest.mark.no_check_spmatrix`` is registered by scikit-learn's conftest only.
-            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-            spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[REFEREE_MODULE_NAME]
-        raise
-    finally:
-        sys.modules["sklearn.linear_model"] = real
-        sklearn.linear_model = real
+    # everything of ``sklearn.linear_model`` but fastsgd's two SGD estimators
+    proxy = proxy_package(
+        sklearn.linear_model, SGDClassifier=fastsgd.SGDClassifier,
+        SGDRegressor=fastsgd.SGDRegressor,
+    )  # fmt: skip
+    module = load_referee(REFEREE_PATH, REFEREE_MODULE_NAME, "sklearn.linear_model", proxy)
     if module.linear_model is not proxy:
         raise RuntimeError(f"{REFEREE_PATH} does not use the proxy as its `linear_model`")
     return module
@@ -130,55 +99,17 @@ def _load_referee() -> types.ModuleType:
 
 referee = _load_referee()
 
-REFEREE_TESTS = {
-    name: obj
-    for name, obj in vars(referee).items()
-    if name.startswith("test_") and callable(obj) and not isinstance(obj, type)
-}
+REFEREE_TESTS = referee_tests(referee)
 globals().update(REFEREE_TESTS)
 
 
 # -- what scikit-learn's conftest provides ----------------------------------------------------
 
 
-def _global_random_seeds() -> list[int]:
-    value = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
-    if value is None:
-        return [42]
-    if value == "all":
-        return list(range(100))
-    if "-" in value:
-        start, stop = value.split("-")
-        seeds = list(range(int(start), int(stop) + 1))
-    else:
-        seeds = [int(value)]
-    if min(seeds) < 0 or max(seeds) > 99:
-        raise ValueError(f"SKLEARN_TESTS_GLOBAL_RANDOM_SEED must be in [0, 99], got {value!r}")
-    return seeds
-
-
-def pytest_generate_tests(metafunc):
-    if "global_random_seed" in metafunc.fixturenames:
-        metafunc.parametrize("global_random_seed", _global_random_seeds())
-
-
 # -- exclusions -------------------------------------------------------------------------------
 
 
-def _compile(pattern: str) -> re.Pattern:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
-
-
-_EXCLUDED_PATTERNS = [(_compile(key), "[" in key, reason) for key, reason in EXCLUDED.items()]
-
-
-def exclusion_reason(name: str) -> str | None:
-    """The reason ``EXCLUDED`` gives for the test named ``name`` (with its parameter id)."""
-    function = name.partition("[")[0]
-    for pattern, with_params, reason in _EXCLUDED_PATTERNS:
-        if pattern.fullmatch(name if with_params else function):
-            return reason
-    return None
+exclusion_reason = exclusion_matcher(EXCLUDED)
 
 
 @pytest.fixture(autouse=True)
@@ -217,9 +148,5 @@ def test_referee_runs_fastsgd():
 
 def test_excluded_keys_name_referee_tests():
     """Every key of EXCLUDED names a function of the referee (a typo would exclude nothing)."""
-    stale = [
-        key
-        for key in EXCLUDED
-        if not any(_compile(key.partition("[")[0]).fullmatch(name) for name in REFEREE_TESTS)
-    ]
+    stale = stale_keys(EXCLUDED, REFEREE_TESTS)
     assert stale == []

@@ -70,12 +70,10 @@ or ``N-M``) sets the seeds of the ``global_random_seed`` fixture.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import inspect
 import math
 import os
 import pickle
-import re
 import sys
 import types
 import warnings
@@ -87,6 +85,14 @@ import numpy as np
 import pytest
 import sklearn
 import sklearn.neural_network
+from _referee import (
+    exclusion_matcher,
+    load_referee,
+    proxy_package,
+    pytest_generate_tests,  # noqa: F401  (scikit-learn's global_random_seed fixture)
+    referee_tests,
+    stale_keys,
+)
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples
@@ -386,46 +392,12 @@ for _adapter, _base, _sklearn_class in [
 # -- loading the referee ----------------------------------------------------------------------
 
 
-def _proxy_neural_network() -> types.ModuleType:
-    """A module with everything of ``sklearn.neural_network`` but the two adapters."""
-    real = sklearn.neural_network
-    proxy = types.ModuleType(real.__name__, real.__doc__)
-    proxy.__dict__.update(vars(real))
-    proxy.MLPClassifier = MLPClassifier
-    proxy.MLPRegressor = MLPRegressor
-    return proxy
-
-
-def _assertion_rewriting_loader():
-    """pytest's assertion-rewriting import hook, so that a failing ``assert`` of the referee shows
-    its values as in scikit-learn's own run; None (plain asserts) where pytest has none."""
-    for finder in sys.meta_path:
-        if type(finder).__name__ == "AssertionRewritingHook" and hasattr(finder, "exec_module"):
-            return finder
-    return None
-
-
 def _load_referee() -> types.ModuleType:
-    real = sys.modules["sklearn.neural_network"]
-    proxy = _proxy_neural_network()
-    loader = _assertion_rewriting_loader()
-    spec = importlib.util.spec_from_file_location(
-        REFEREE_MODULE_NAME, REFEREE_PATH, **({"loader": loader} if loader else {})
+    # everything of ``sklearn.neural_network`` but the two adapters
+    proxy = proxy_package(
+        sklearn.neural_network, MLPClassifier=MLPClassifier, MLPRegressor=MLPRegressor
     )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[REFEREE_MODULE_NAME] = module
-    sys.modules["sklearn.neural_network"] = proxy
-    sklearn.neural_network = proxy
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-            spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[REFEREE_MODULE_NAME]
-        raise
-    finally:
-        sys.modules["sklearn.neural_network"] = real
-        sklearn.neural_network = real
+    module = load_referee(REFEREE_PATH, REFEREE_MODULE_NAME, "sklearn.neural_network", proxy)
     if module.MLPClassifier is not MLPClassifier or module.MLPRegressor is not MLPRegressor:
         raise RuntimeError(f"{REFEREE_PATH} does not use the proxy's MLPClassifier/MLPRegressor")
     return module
@@ -433,55 +405,17 @@ def _load_referee() -> types.ModuleType:
 
 referee = _load_referee()
 
-REFEREE_TESTS = {
-    name: obj
-    for name, obj in vars(referee).items()
-    if name.startswith("test_") and callable(obj) and not isinstance(obj, type)
-}
+REFEREE_TESTS = referee_tests(referee)
 globals().update(REFEREE_TESTS)
 
 
 # -- what scikit-learn's conftest provides ----------------------------------------------------
 
 
-def _global_random_seeds() -> list[int]:
-    value = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
-    if value is None:
-        return [42]
-    if value == "all":
-        return list(range(100))
-    if "-" in value:
-        start, stop = value.split("-")
-        seeds = list(range(int(start), int(stop) + 1))
-    else:
-        seeds = [int(value)]
-    if min(seeds) < 0 or max(seeds) > 99:
-        raise ValueError(f"SKLEARN_TESTS_GLOBAL_RANDOM_SEED must be in [0, 99], got {value!r}")
-    return seeds
-
-
-def pytest_generate_tests(metafunc):
-    if "global_random_seed" in metafunc.fixturenames:
-        metafunc.parametrize("global_random_seed", _global_random_seeds())
-
-
 # -- exclusions -------------------------------------------------------------------------------
 
 
-def _compile(pattern: str) -> re.Pattern:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
-
-
-_EXCLUDED_PATTERNS = [(_compile(key), "[" in key, reason) for key, reason in EXCLUDED.items()]
-
-
-def exclusion_reason(name: str) -> str | None:
-    """The reason ``EXCLUDED`` gives for the test named ``name`` (with its parameter id)."""
-    function = name.partition("[")[0]
-    for pattern, with_params, reason in _EXCLUDED_PATTERNS:
-        if pattern.fullmatch(name if with_params else function):
-            return reason
-    return None
+exclusion_reason = exclusion_matcher(EXCLUDED)
 
 
 @pytest.fixture(autouse=True)
@@ -523,11 +457,7 @@ def test_referee_runs_the_adapters():
 
 def test_excluded_keys_name_referee_tests():
     """Every key of EXCLUDED names a function of the referee (a typo would exclude nothing)."""
-    stale = [
-        key
-        for key in EXCLUDED
-        if not any(_compile(key.partition("[")[0]).fullmatch(name) for name in REFEREE_TESTS)
-    ]
+    stale = stale_keys(EXCLUDED, REFEREE_TESTS)
     assert stale == []
 
 

@@ -86,22 +86,3 @@ def check_linear(X, y, order, sample_weight, rates, positive_class, class_weight
             raise ValueError(
                 "average_coef and l1_applied must have coef's shape, or (K, 0) when unused"
             )
-
-
-@njit(cache=True, nogil=True)
-def check_net(X, y, order, W1t, b1, W2, b2):
-    """The arguments of net_epoch: W1t (H, k), b1 (H,), W2 (H, n_out), b2 (n_out,)."""
-    check_visits(X, y, order)
-    n_hidden = W1t.shape[0]
-    if W1t.shape[1] != X.shape[1]:
-        raise ValueError("W1t must have one column per feature of X (W1t.shape[1] != k)")
-    if b1.shape[0] != n_hidden or W2.shape[0] != n_hidden:
-        raise ValueError("b1 and the rows of W2 must match the hidden units (W1t.shape[0])")
-    n_out = W2.shape[1]
-    if b2.shape[0] != n_out or n_out < 1:
-        raise ValueError("b2 must have one entry per output unit (W2.shape[1] >= 1)")
-    if n_out > 1:  # a softmax reads output unit y: a label must name one
-        for i in range(order.shape[0]):
-            label = y[order[i]]
-            if label < 0 or label >= n_out:
-                raise ValueError("with n_out > 1 outputs every visited label must be in [0, n_out)")

@@ -54,24 +54,32 @@ def _horizontal_sum(builder, vector, width):
     return builder.extract_element(vector, ir.Constant(i32, 0))
 
 
+def _vector_types(context, builder, dtype):
+    """(scalar type, vector type, lanes, scalar fmuladd, vector fmuladd) for ``dtype``."""
+    scalar = context.get_value_type(dtype)
+    suffix = "f32" if dtype == types.float32 else "f64"
+    width = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
+    vector = ir.VectorType(scalar, width)
+    fmuladd_vector = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fmuladd.v{width}{suffix}"
+    )
+    fmuladd_scalar = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(scalar, [scalar] * 3), f"llvm.fmuladd.{suffix}"
+    )
+    return scalar, vector, width, fmuladd_scalar, fmuladd_vector
+
+
 def _rows_pass_codegen(n_rows, dtype):
     def codegen(context, builder, signature, args):
         W_type, first_type, X_type, row_type, next_type = signature.args[:5]
         W_value, first_value, X_value, row_value, next_value = args[:5]
         step_values = [context.cast(builder, value, value_type, dtype) for value, value_type
                        in zip(args[5:], signature.args[5:], strict=True)]  # fmt: skip
-        scalar = context.get_value_type(dtype)
-        suffix = "f32" if dtype == types.float32 else "f64"
-        width = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
-        vector = ir.VectorType(scalar, width)
+        scalar, vector, width, fmuladd_scalar, fmuladd_vector = _vector_types(
+            context, builder, dtype
+        )
         intp = context.get_value_type(types.intp)
         i32 = ir.IntType(32)
-        fmuladd_vector = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fmuladd.v{width}{suffix}"
-        )
-        fmuladd_scalar = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(scalar, [scalar] * 3), f"llvm.fmuladd.{suffix}"
-        )
 
         x_ptr, x_shape = _row_pointer(context, builder, X_type, X_value, row_type, row_value)
         next_ptr, _ = _row_pointer(context, builder, X_type, X_value, next_type, next_value)
@@ -178,18 +186,11 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         steps = scalars[:n_rows]
         decay = scalars[n_rows]
         momentum, coef_v, coef_u = scalars[n_rows + 1 :] if with_velocity else (None,) * 3
-        scalar = context.get_value_type(dtype)
-        suffix = "f32" if dtype == types.float32 else "f64"
-        width = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
-        vector = ir.VectorType(scalar, width)
+        scalar, vector, width, fmuladd_scalar, fmuladd_vector = _vector_types(
+            context, builder, dtype
+        )
         intp = context.get_value_type(types.intp)
         i32 = ir.IntType(32)
-        fmuladd_vector = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fmuladd.v{width}{suffix}"
-        )
-        fmuladd_scalar = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(scalar, [scalar] * 3), f"llvm.fmuladd.{suffix}"
-        )
 
         def splat(value):
             lane0 = builder.insert_element(ir.Constant(vector, ir.Undefined), value,
