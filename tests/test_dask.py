@@ -10,7 +10,10 @@ The references:
       w <- sum_b (n_b / n) w_b
 
   and, for two equal blocks visited in order, the local ``parallel='average'`` fit with
-  ``n_jobs=2`` on the concatenated data (its shards are then the two blocks).
+  ``n_jobs=2`` on the concatenated data (its shards are then the two blocks; the nets' momentum
+  velocities are averaged like the weights). TwoLayerNetRegressor (1-D and 2-D float y) and
+  TwoLayerNet with MLPClassifier's options (momentum, alpha, 'invscaling', sample_weight) are
+  checked against that local fit.
 - 'sequential' mode: a local fit on the concatenated data (``shuffle=False``).
 - Faults: the same fit with no fault.
 
@@ -39,8 +42,10 @@ import fastsgd.dask as fdask  # noqa: E402
 from fastsgd import (  # noqa: E402
     LogisticRegression,
     LogisticRegressionSweep,
+    SGDRegressor,
     TrainingInterruptedWarning,
     TwoLayerNet,
+    TwoLayerNetRegressor,
 )
 from fastsgd.kernels import ACTIVATIONS, LOSSES, logistic_epoch, net_epoch  # noqa: E402
 
@@ -57,8 +62,20 @@ def make_data(n=1200, k=6, n_classes=2, seed=0):
     return np.ascontiguousarray(X), y
 
 
+def make_targets(X, n_outputs=None, seed=0):
+    """Float targets for X: 1-D for n_outputs=None, else (n_samples, n_outputs)."""
+    rng = np.random.default_rng(seed)
+    columns = 1 if n_outputs is None else n_outputs
+    Y = np.tanh(X @ rng.standard_normal((X.shape[1], columns)))
+    Y += 0.1 * rng.standard_normal(Y.shape)
+    return Y[:, 0] if n_outputs is None else Y
+
+
 def as_dask(X, y, chunks):
-    return da.from_array(X, chunks=(chunks, X.shape[1])), da.from_array(y, chunks=(chunks,))
+    return (
+        da.from_array(X, chunks=(chunks, X.shape[1])),
+        da.from_array(y, chunks=(chunks, *y.shape[1:])),
+    )
 
 
 def max_difference(first, second):
@@ -66,7 +83,7 @@ def max_difference(first, second):
 
 
 def weights_of(model):
-    if isinstance(model, TwoLayerNet):
+    if hasattr(model, "coefs_"):  # TwoLayerNet, TwoLayerNetRegressor
         return [*model.coefs_, *model.intercepts_]
     return [model.coef_, model.intercept_]
 
@@ -78,7 +95,7 @@ def client():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: pytest-xdist may start two clusters
         silence_logs=logging.CRITICAL,  # the fault tests kill a worker on purpose
     )
     client = Client(cluster)
@@ -88,6 +105,7 @@ def client():
         fdask.fit(LogisticRegression(max_iter=1, tol=None), X, y, client=client)
         fdask.fit(LogisticRegression(max_iter=1, tol=None), X, y % 2, client=client)
         fdask.fit(TwoLayerNet(n_hidden=3, max_iter=1, tol=None), X, y % 2, client=client)
+        fdask.fit(TwoLayerNetRegressor(n_hidden=3, max_iter=1, tol=None), X, y, client=client)
         yield client
     finally:
         client.close()
@@ -178,32 +196,95 @@ def test_average_equals_the_reference_loop(client, name):
     np.testing.assert_array_equal(model.classes_, np.arange(n_classes))
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+def labelled(n_classes, weighted=False):
+    """(X, y, sample_weight) with class labels."""
+
+    def data():
+        X, y = make_data(n_classes=n_classes)
+        weights = np.random.default_rng(1).uniform(0.5, 2.0, y.size) if weighted else None
+        return X, y, weights
+
+    return data
+
+
+def regression(n_outputs):
+    """(X, y, None) with float targets: 1-D for n_outputs=None."""
+
+    def data():
+        X, _ = make_data()
+        return X, make_targets(X, n_outputs), None
+
+    return data
+
+
+NET = dict(n_hidden=5, eta0=0.05, activation="tanh")
+MLP_OPTIONS = dict(momentum=0.9, alpha=1e-3, learning_rate="invscaling")
+
+LOCAL_AVERAGE = {
+    **{name: (make, labelled(n_classes)) for name, (make, n_classes) in MODELS.items()},
+    # MLPClassifier's options: the velocities are averaged like the weights each epoch
+    "net-momentum-l2-invscaling-weighted": (
+        lambda: TwoLayerNet(**NET, **MLP_OPTIONS),
+        labelled(2, weighted=True),
+    ),
+    "regressor-1d": (lambda: TwoLayerNetRegressor(**NET), regression(None)),
+    "regressor-2d": (lambda: TwoLayerNetRegressor(**NET), regression(3)),
+    "regressor-momentum-2d": (lambda: TwoLayerNetRegressor(**NET, **MLP_OPTIONS), regression(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(LOCAL_AVERAGE))
 def test_average_equals_a_local_parallel_average_fit(client, name):
-    make, n_classes = MODELS[name]
-    X, y = make_data(n_classes=n_classes)
+    make, data = LOCAL_AVERAGE[name]
+    X, y, weights = data()
     settings = dict(max_iter=30, tol=1e-3, n_iter_no_change=2, shuffle=False, random_state=0)
     local = make().set_params(n_jobs=2, parallel="average", **settings)
+    Xd, yd = as_dask(X, y, 600)
+    dask_weights = None if weights is None else da.from_array(weights, chunks=600)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        local.fit(X, y)
-        model = fdask.fit(make().set_params(**settings), *as_dask(X, y, 600), client=client)
+        local.fit(X, y, sample_weight=weights)
+        model = fdask.fit(
+            make().set_params(**settings), Xd, yd, sample_weight=dask_weights, client=client
+        )
 
     assert max_difference(weights_of(model), weights_of(local)) <= TIGHT
     assert model.n_iter_ == local.n_iter_ < 30  # the same stopping decisions
     np.testing.assert_allclose(model.loss_curve_, local.loss_curve_, rtol=0, atol=TIGHT)
+    assert model.t_ == local.t_
+    predicted = fdask.predict(model, Xd)
+    assert isinstance(predicted, da.Array)
+    np.testing.assert_allclose(predicted.compute(), local.predict(X), rtol=0, atol=TIGHT)
+    if isinstance(model, TwoLayerNetRegressor):
+        assert model.n_outputs_ == local.n_outputs_ == (1 if y.ndim == 1 else y.shape[1])
+        assert predicted.shape == y.shape
+        assert not hasattr(model, "classes_")
+        assert not [name for name in vars(model) if name.startswith("_call")]  # cleaned up
 
 
 # -- 'sequential' ----------------------------------------------------------------------------------
 
 SEQUENTIAL = {
-    "logistic": (LogisticRegression, dict(eta0=0.05), 3, TIGHT),
-    "net-batches": (TwoLayerNet, dict(n_hidden=4, eta0=0.05, batch_size=10), 2, TIGHT),
+    "logistic": (LogisticRegression, dict(eta0=0.05), labelled(3), TIGHT),
+    "net-batches": (TwoLayerNet, dict(n_hidden=4, eta0=0.05, batch_size=10), labelled(2), TIGHT),
+    # the velocities go on from block to block, as in one local session
+    "net-momentum-l2-invscaling": (
+        TwoLayerNet,
+        dict(n_hidden=4, eta0=0.05, **MLP_OPTIONS),
+        labelled(2),
+        TIGHT,
+    ),
+    "regressor-2d-batches": (
+        TwoLayerNetRegressor,
+        dict(n_hidden=4, eta0=0.05, batch_size=10),
+        regression(2),
+        TIGHT,
+    ),
     # the L2 scale and the average restart at each block (as partial_fit does): rounding only
     "logistic-l2-optimal-averaged": (
         LogisticRegression,
         dict(penalty="l2", alpha=1e-3, learning_rate="optimal", average=True),
-        3,
+        labelled(3),
         1e-10,
     ),
 }
@@ -211,8 +292,8 @@ SEQUENTIAL = {
 
 @pytest.mark.parametrize("name", list(SEQUENTIAL))
 def test_sequential_equals_a_local_fit_on_the_concatenated_data(client, name):
-    kind, settings, n_classes, tolerance = SEQUENTIAL[name]
-    X, y = make_data(n_classes=n_classes)
+    kind, settings, data, tolerance = SEQUENTIAL[name]
+    X, y, _ = data()
     settings = dict(settings, max_iter=6, tol=None, shuffle=False, random_state=0)
     local = kind(**settings).fit(X, y)
     model = fdask.fit(kind(**settings), *as_dask(X, y, 400), mode="sequential", client=client)
@@ -220,6 +301,34 @@ def test_sequential_equals_a_local_fit_on_the_concatenated_data(client, name):
     assert max_difference(weights_of(model), weights_of(local)) <= tolerance
     np.testing.assert_allclose(model.loss_curve_, local.loss_curve_, rtol=tolerance, atol=0)
     assert model.t_ == local.t_
+
+
+def test_a_regressor_takes_its_outputs_from_y(client):
+    X, _ = make_data()
+    Y = make_targets(X, 3)
+    settings = dict(n_hidden=4, eta0=0.05, max_iter=3, tol=None, shuffle=False, random_state=0)
+    Xd = da.from_array(X, chunks=(400, X.shape[1]))
+    Yd = da.from_array(Y, chunks=(300, 1))  # other rows, and split along its columns: rechunked
+    model = fdask.fit(TwoLayerNetRegressor(**settings), Xd, Yd, mode="sequential", client=client)
+    local = TwoLayerNetRegressor(**settings).fit(X, Y)
+    assert max_difference(weights_of(model), weights_of(local)) <= TIGHT
+    assert (model.n_outputs_, model.out_activation_) == (3, "identity")
+
+    # one column stays 2-D, as in a local fit
+    column = TwoLayerNetRegressor(**settings)
+    fdask.fit(column, Xd, Yd[:, :1], mode="sequential", client=client)
+    assert fdask.predict(column, Xd).compute().shape == (X.shape[0], 1)
+
+    # warm start goes on from the fitted weights (a constant rate: six epochs in one fit); y with
+    # other outputs cannot, and the model stays as it was
+    model.set_params(warm_start=True)
+    fdask.fit(model, Xd, Yd, mode="sequential", client=client)
+    longer = TwoLayerNetRegressor(**dict(settings, max_iter=6)).fit(X, Y)
+    assert max_difference(weights_of(model), weights_of(longer)) <= TIGHT
+    assert model.t_ == longer.t_ and len(model.loss_curve_) == 6
+    with pytest.raises(ValueError, match="warm_start cannot continue"):
+        fdask.fit(model, Xd, Yd[:, :2], client=client)
+    assert model.n_outputs_ == 3 and fdask.predict(model, Xd).compute().shape == Y.shape
 
 
 def test_sequential_with_sample_and_balanced_class_weights(client):
@@ -366,8 +475,15 @@ def test_refused_input_and_settings(client):
         fdask.fit(LogisticRegression(early_stopping=True), Xd, yd)
     with pytest.raises(ValueError, match="n_jobs"):
         fdask.fit(LogisticRegression(n_jobs=2), Xd, yd)
-    with pytest.raises(TypeError, match="LogisticRegression and TwoLayerNet"):
+    with pytest.raises(TypeError, match="TwoLayerNet and TwoLayerNetRegressor"):
         fdask.fit(LogisticRegressionSweep(), Xd, yd)
+    with pytest.raises(TypeError, match="TwoLayerNet and TwoLayerNetRegressor"):
+        fdask.fit(SGDRegressor(), Xd, yd)
+    with pytest.raises(ValueError, match="classes is for classifiers"):
+        fdask.fit(TwoLayerNetRegressor(), Xd, yd, classes=[0, 1])
+    multilabel = da.stack([yd, 1 - yd], axis=1)
+    with pytest.raises(ValueError, match="single-label classifiers; y has 2 columns"):
+        fdask.fit(TwoLayerNet(max_iter=1), Xd, multilabel, client=client)
     with pytest.raises(TypeError, match="dask Array or DataFrame"):
         fdask.fit(LogisticRegression(), X, yd)
     with pytest.raises(ValueError, match="mode"):
