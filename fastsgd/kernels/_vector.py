@@ -160,7 +160,7 @@ def rows_axpy_dot4(typingctx, W, first, X, row, next_row, step0, step1, step2, s
     return sig, _rows_pass_codegen(4, W.dtype)
 
 
-def _rows_update_codegen(n_rows, dtype, with_velocity):
+def _rows_update_codegen(n_rows, dtype, with_velocity, lean=None):
     """The penalized / momentum pass: for rows first..first+3 of W (and V)::
 
         u = step_r X[row] + decay W[r]
@@ -169,7 +169,9 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         dots[r] = W[r] . X[next_row];  norm += W[r] . W[r]        (after the step)
 
     (a, b) = (1, 0) is classical momentum, (momentum, 1) Nesterov's. Returns the four dots and
-    the norm in W's dtype.
+    the norm in W's dtype. ``lean`` ("classical" or "nesterov"): momentum without penalty, so no
+    decay term and no norm (returned as 0), and the step's form fixed: 4 or 5 vector
+    operations per row and column block instead of 7.
     """
 
     def codegen(context, builder, signature, args):
@@ -184,8 +186,12 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         pairs = zip(scalar_args, scalar_types, strict=True)
         scalars = [context.cast(builder, value, value_type, dtype) for value, value_type in pairs]
         steps = scalars[:n_rows]
-        decay = scalars[n_rows]
-        momentum, coef_v, coef_u = scalars[n_rows + 1 :] if with_velocity else (None,) * 3
+        if lean:
+            decay, coef_v, coef_u = None, None, None
+            momentum = scalars[n_rows]
+        else:
+            decay = scalars[n_rows]
+            momentum, coef_v, coef_u = scalars[n_rows + 1 :] if with_velocity else (None,) * 3
         scalar, vector, width, fmuladd_scalar, fmuladd_vector = _vector_types(
             context, builder, dtype
         )
@@ -225,22 +231,38 @@ def _rows_update_codegen(n_rows, dtype, with_velocity):
         def element_step(fmuladd, lanes, load, store, x, x_next, r, acc_slot, norm_slot):
             """One step of row r on ``lanes`` (splat scalars or scalars), given loaded x."""
             w = load(w_ptrs[r])
-            u = builder.call(fmuladd, [lanes["step"][r], x, builder.fmul(lanes["decay"], w)])
+            if lean:
+                u = builder.fmul(lanes["step"][r], x)
+            else:
+                u = builder.call(fmuladd, [lanes["step"][r], x, builder.fmul(lanes["decay"], w)])
             if with_velocity:
                 v = builder.call(fmuladd, [lanes["momentum"], load(v_ptrs[r]), u])
                 store(v, v_ptrs[r])
-                w = builder.call(
-                    fmuladd, [lanes["coef_u"], u, builder.call(fmuladd, [lanes["coef_v"], v, w])]
-                )
+                if lean == "classical":
+                    w = builder.fadd(w, v)
+                elif lean == "nesterov":
+                    w = builder.fadd(builder.call(fmuladd, [lanes["momentum"], v, w]), u)
+                else:
+                    w = builder.call(
+                        fmuladd,
+                        [lanes["coef_u"], u, builder.call(fmuladd, [lanes["coef_v"], v, w])],
+                    )
             else:
                 w = builder.fadd(w, u)
             store(w, w_ptrs[r])
             builder.store(builder.call(fmuladd, [w, x_next, builder.load(acc_slot)]), acc_slot)
-            builder.store(builder.call(fmuladd, [w, w, builder.load(norm_slot)]), norm_slot)
+            if not lean:
+                builder.store(builder.call(fmuladd, [w, w, builder.load(norm_slot)]), norm_slot)
 
-        vector_lanes = {"step": [splat(s) for s in steps], "decay": splat(decay)}
-        scalar_lanes = {"step": steps, "decay": decay}
-        if with_velocity:
+        vector_lanes = {"step": [splat(s) for s in steps]}
+        scalar_lanes = {"step": steps}
+        if not lean:
+            vector_lanes.update(decay=splat(decay))
+            scalar_lanes.update(decay=decay)
+        if lean:
+            vector_lanes.update(momentum=splat(momentum))
+            scalar_lanes.update(momentum=momentum)
+        elif with_velocity:
             vector_lanes.update(momentum=splat(momentum), coef_v=splat(coef_v),
                                 coef_u=splat(coef_u))  # fmt: skip
             scalar_lanes.update(momentum=momentum, coef_v=coef_v, coef_u=coef_u)
@@ -321,3 +343,24 @@ def rows_momentum_dot4(
         coef_u,
     )  # fmt: skip
     return sig, _rows_update_codegen(4, W.dtype, with_velocity=True)
+
+
+def _lean_momentum_intrinsic(form):
+    def typer(typingctx, W, V, first, X, row, next_row, step0, step1, step2, step3, momentum):
+        if not (_check(W, X) and _check(V, X)):
+            return None
+        sig = types.UniTuple(W.dtype, 5)(
+            W, V, first, X, row, next_row, step0, step1, step2, step3, momentum
+        )
+        return sig, _rows_update_codegen(4, W.dtype, with_velocity=True, lean=form)
+
+    typer.__name__ = f"rows_{form}_momentum_dot4"
+    typer.__doc__ = (
+        f"rows_momentum_dot4 without penalty, {form} momentum: V[r] = momentum V[r] + "
+        "step_r X[row], then W[r]'s step; the four dots after it (and 0 for the norm)."
+    )
+    return intrinsic(typer)
+
+
+rows_classical_momentum_dot4 = _lean_momentum_intrinsic("classical")
+rows_nesterov_momentum_dot4 = _lean_momentum_intrinsic("nesterov")

@@ -83,7 +83,12 @@ from fastsgd.kernels._math import (
     activation_slope,
     output_layer,
 )
-from fastsgd.kernels._vector import rows_decay_dot4, rows_momentum_dot4
+from fastsgd.kernels._vector import (
+    rows_classical_momentum_dot4,
+    rows_decay_dot4,
+    rows_momentum_dot4,
+    rows_nesterov_momentum_dot4,
+)
 
 # The per-sample path works on a copy of W1t whose rows are zero-padded to a multiple of
 # PADDED_WIDTH elements, and on zero-padded copies of the current and next rows of X. The fused
@@ -276,6 +281,20 @@ def weight_update_dot(steps, rows, row, W, V, next_row, out, decay, momentum, ne
             )  # fmt: skip
             out[first], out[first + 1], out[first + 2], out[first + 3] = dots[:4]
             norm += dots[4]
+            first += 4
+    elif decay == 0.0:  # momentum without penalty: the lean sweeps (no decay term, no norm)
+        while first + 4 <= n_rows:
+            if nesterov:
+                dots = rows_nesterov_momentum_dot4(
+                    W, V, first, rows, row, next_row, steps[first], steps[first + 1],
+                    steps[first + 2], steps[first + 3], momentum,
+                )  # fmt: skip
+            else:
+                dots = rows_classical_momentum_dot4(
+                    W, V, first, rows, row, next_row, steps[first], steps[first + 1],
+                    steps[first + 2], steps[first + 3], momentum,
+                )  # fmt: skip
+            out[first], out[first + 1], out[first + 2], out[first + 3] = dots[:4]
             first += 4
     else:
         coef_v, coef_u = (momentum, 1.0) if nesterov else (1.0, 0.0)
