@@ -648,7 +648,11 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
 
     Parameters
     ----------
-    n_hidden, activation, eta0, learning_rate, power_t, alpha, momentum, nesterovs_momentum,
+    eta0 : float, default=0.001
+        The (initial) learning rate: MLPRegressor's ``learning_rate_init`` default, ten times
+        smaller than TwoLayerNet's, because the squared error of unscaled targets diverges at
+        0.01 per sample on scikit-learn's own estimator checks.
+    n_hidden, activation, learning_rate, power_t, alpha, momentum, nesterovs_momentum,
     early_stopping, validation_fraction, max_iter, tol, n_iter_no_change, batch_size, shuffle,
     random_state, fit_intercept, warm_start, verbose, n_jobs, parallel
         As in TwoLayerNet.
@@ -669,7 +673,7 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         *,
         n_hidden: int = 32,
         activation: str = "relu",
-        eta0: float = 0.01,
+        eta0: float = 0.001,
         learning_rate: str = "constant",
         power_t: float = 0.5,
         alpha: float = 0.0,
@@ -744,6 +748,11 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
 
     def _has_fitted_state(self):
         return hasattr(self, "coefs_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def _stratified_split(self):
         return False
