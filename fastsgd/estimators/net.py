@@ -21,10 +21,10 @@ from fastsgd.estimators._base import SGDBase, SGDClassifierBase
 from fastsgd.estimators._validation import as_float_array
 from fastsgd.kernels import ACTIVATIONS, LOSSES, OUTPUTS
 from fastsgd.kernels.net import (
-    net_momentum_epoch,
-    net_plain_epoch,
     net_settings,
-    net_sgd_epoch_batched,
+    unchecked_batched_epoch,
+    unchecked_general_epoch,
+    unchecked_plain_epoch,
 )
 from fastsgd.parallel import net_sgd_epoch_average, net_sgd_epoch_hogwild
 
@@ -312,12 +312,14 @@ class _NetBase(SGDBase):
                      tuple(session["velocities"]), settings)  # fmt: skip
         if n_shards > 1:
             loss = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
-        elif settings.batch_size > 1:  # each compiles only the path it needs
-            loss = net_sgd_epoch_batched(*arguments)
+        # each path compiles only its own loop; the arguments were validated here, so the
+        # kernels' own checks are skipped (kernels/net.py: epoch_body)
+        elif settings.batch_size > 1:
+            loss = unchecked_batched_epoch(*arguments)
         elif settings.momentum == 0.0 and settings.alpha == 0.0:
-            loss = net_plain_epoch(*arguments)
+            loss = unchecked_plain_epoch(*arguments)
         else:
-            loss = net_momentum_epoch(*arguments)
+            loss = unchecked_general_epoch(*arguments)
         losses = np.array([loss])
         return losses, losses
 
