@@ -57,7 +57,6 @@ def expected_failed_checks(estimator):
         TwoLayerNet(activation="tanh", loss="squared_error", batch_size=8, n_hidden=7),
         TwoLayerNetRegressor(),
         TwoLayerNetRegressor(momentum=0.9, alpha=1e-4, batch_size="auto", eta0=0.001),
-        TwoLayerNet(momentum=0.9, alpha=1e-4, batch_size="auto", eta0=0.001),
     ],
     expected_failed_checks=lambda est: expected_failed_checks(est),
 )
