@@ -507,9 +507,15 @@ class SGDBase(BaseEstimator):
             f"The weights became non-finite in epoch {epoch + 1}: training diverged. "
             f"{self._rate_description()} is likely too large for this data; lower it, or "
             "scale the features (for example with sklearn.preprocessing.StandardScaler). The "
-            "estimator keeps the state it had before this call. (scikit-learn's words: "
+            f"estimator keeps the state it had before this call. (scikit-learn's words: "
+            f"{self._sklearn_divergence_words(epoch)})"
+        )
+
+    def _sklearn_divergence_words(self, epoch):
+        """What scikit-learn's counterpart says when its weights become non-finite."""
+        return (
             f"Floating-point under-/overflow occurred at epoch #{epoch + 1}. Scaling input data "
-            "with StandardScaler or MinMaxScaler might help.)"
+            "with StandardScaler or MinMaxScaler might help."
         )
 
     def _check_finite_scores(self, X_rows, scores):

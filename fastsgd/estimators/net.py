@@ -215,7 +215,9 @@ class _NetBase(SGDBase):
         """MLPClassifier's early-stopping split: scikit-learn's train_test_split of the rows with
         the estimator's random generator (after the initial weights were drawn), stratified for a
         single-output classifier; the training rows are visited in the split's order."""
-        stratify = codes[order] if self._stratified_split() else None
+        # MLPClassifier stratifies on its binarized y, an (n, 1) boolean column for two classes
+        # (the same split as on the codes; its errors then name the classes 'False', 'True')
+        stratify = (codes[order] == 1).reshape(-1, 1) if self._stratified_split() else None
         try:
             train, held_out = train_test_split(
                 order, random_state=rng, test_size=self.validation_fraction, stratify=stratify
@@ -391,6 +393,12 @@ class _NetBase(SGDBase):
 
     def _rate_description(self):
         return f"The learning rate eta0={self.eta0!r}"
+
+    def _sklearn_divergence_words(self, epoch):
+        return (  # MLPClassifier's
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            "values and need to be preprocessed."
+        )
 
 
 def _listed(values):
