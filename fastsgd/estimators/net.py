@@ -253,7 +253,10 @@ class _NetBase(SGDBase):
             batch_size = max(1, n_train)
         resume = self.__dict__.get("_resume")
         if resume is not None:
-            velocities = [v.astype(X.dtype) for v in resume["velocities"]]
+            kept = resume["velocities"]
+            if kept is None or [v.shape for v in kept] != [p.shape for p in params]:
+                kept = [np.zeros_like(p) for p in params]  # none kept: a new optimizer's zeros
+            velocities = [v.astype(X.dtype) for v in kept]
             state = dict(resume, velocities=velocities)
         else:
             velocities = [np.zeros_like(p) for p in params]
