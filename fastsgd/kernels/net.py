@@ -613,9 +613,8 @@ def working_copies(W1t, b1, W2, b2, velocities, settings):
     if settings.momentum != 0.0:
         V_weights, V_W2t = laid_out(V_W1t, V_W2, width)
         return (weights, b1, W2t, b2, V_weights, V_b1, V_W2t, V_b2)
-    no_matrix = np.zeros((0, 0), dtype=W1t.dtype)
-    no_vector = np.zeros(0, dtype=W1t.dtype)
-    return (weights, b1, W2t, b2, no_matrix, no_vector, no_matrix, no_vector)
+    V_weights, V_b1, V_W2t, V_b2 = no_velocities(W1t)
+    return (weights, b1, W2t, b2, V_weights, V_b1, V_W2t, V_b2)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -736,14 +735,6 @@ def net_plain_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocitie
 
 
 @njit(cache=True, nogil=True)
-def net_momentum_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
-    """net_sgd_epoch_per_sample with the general sweep only (penalty and momentum)."""
-    return epoch_body(
-        X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings, 1, True
-    )
-
-
-@njit(cache=True, nogil=True)
 def net_sgd_epoch_batched(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
     """net_sgd_epoch with batch_size > 1, compiled without the per-sample path."""
     return epoch_body(
@@ -804,8 +795,9 @@ def handout_settings(W2, eta, activation, loss, fit_intercept, batch_size):
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def no_velocities(W1t):
+    """Empty momentum buffers, for calls without momentum."""
     no_matrix = np.zeros((0, 0), dtype=W1t.dtype)
     no_vector = np.zeros(0, dtype=W1t.dtype)
     return (no_matrix, no_vector, no_matrix, no_vector)
