@@ -57,6 +57,16 @@ CASES = {
     ),
     "logreg-sample-weight": ("LogisticRegression", {}, "dense-weighted"),
     "logreg-float32": ("LogisticRegression", {}, "dense-float32"),
+    "logreg-average": (
+        "LogisticRegression",
+        {"parallel": "average", "n_shards": 2, "n_jobs": 2},
+        "dense",
+    ),
+    "sgdclf-average-csr": (
+        "SGDClassifier",
+        {"parallel": "average", "n_shards": 2, "n_jobs": 2},
+        "csr",
+    ),
     "net-dense": ("TwoLayerNet", {}, "dense"),
     "net-momentum-alpha": ("TwoLayerNet", {"momentum": 0.9, "alpha": 1e-4}, "dense"),
     "net-batch": ("TwoLayerNet", {"batch_size": 32}, "dense"),

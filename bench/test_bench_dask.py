@@ -9,7 +9,7 @@ processes with one thread each, on this machine (2 cores, shared with the driver
 Rows of the group (LogisticRegression(eta0=0.01, tol=None, shuffle=True, random_state=0),
 EPOCHS epochs; times per sample and epoch):
 - local-sequential: ``fit`` on the concatenated data in this process;
-- local-average-2-threads: the same with ``n_jobs=2, parallel='average'``;
+- local-average-2-threads: the same with ``parallel='average', n_shards=2, n_jobs=2``;
 - cluster-average: ``fastsgd.dask.fit(mode='average')``, parameter averaging over the blocks;
 - cluster-sequential: ``fastsgd.dask.fit(mode='sequential')``, the blocks one after another;
 - dask-ml-incremental: dask-ml's ``Incremental`` around ``SGDClassifier(loss='log_loss',
@@ -129,7 +129,7 @@ def trainer(case, client, data):
     if case == "local-sequential":
         return lambda epochs: model(epochs).fit(X, y)
     if case == "local-average-2-threads":
-        return lambda epochs: model(epochs, n_jobs=2, parallel="average").fit(X, y)
+        return lambda epochs: model(epochs, parallel="average", n_shards=2, n_jobs=2).fit(X, y)
     if case.startswith("cluster-"):
         mode = case.removeprefix("cluster-")
         return lambda epochs: fdask.fit(model(epochs), Xd, yd, mode=mode, client=client)

@@ -5,7 +5,12 @@ Groups:
   FASTSGD_BENCH_N, default 1e6): sequential, then 'average' and 'hogwild' on 1..n threads (n =
   numba's thread count: the cores). Speedups are against the sequential kernel of the same run.
 - "scaling LogisticRegression.fit ...": the estimator, validation included, one shuffled
-  epoch per fit, same cases.
+  epoch per fit, same cases (``parallel=strategy, n_shards=n, n_jobs=n``).
+- "average n_jobs ...": what ``n_jobs`` buys with the model fixed: one epoch of
+  ``parallel='average', n_shards=2`` at n_jobs=1 and n_jobs=2 (the same model, bit for bit), for
+  LogisticRegression() and SGDClassifier()'s defaults (l2, 'optimal') at N x k=100 float64, and
+  for SGDClassifier() on the CSR a9a data (../shared/data; skipped when absent), next to the
+  sequential fit (parallel=None).
 - "scaling net ...": the same for the net's per-sample kernel, k=100, H=32, float32.
 - "convergence ...": training log-loss after 5 epochs (fit, shuffle=True, random_state=0) for
   sequential, 'average' and 'hogwild' on every thread count, on a synthetic problem and on the
@@ -29,7 +34,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
-from fastsgd import LogisticRegression, LogisticRegressionSweep
+from fastsgd import LogisticRegression, LogisticRegressionSweep, SGDClassifier
 from fastsgd.kernels import LOG_LOSS, RELU, logistic_epoch, net_epoch
 from fastsgd.parallel import (
     logistic_epoch_average,
@@ -79,7 +84,9 @@ def test_logistic_fit_scaling(benchmark, record, strategy, threads):
     X, y = synthetic_logistic(N_SAMPLES, 100, np.float64)
     group = f"scaling LogisticRegression.fit N={N_SAMPLES} k=100 float64, 1 shuffled epoch"
     benchmark.group = group
-    parallel = {"parallel": strategy, "n_jobs": threads} if strategy != "sequential" else {}
+    parallel = {}
+    if strategy != "sequential":
+        parallel = {"parallel": strategy, "n_shards": threads, "n_jobs": threads}
     model = LogisticRegression(max_iter=1, tol=None, random_state=0, **parallel)
     benchmark.pedantic(lambda: model.fit(X, y), rounds=ROUNDS, warmup_rounds=1, iterations=1)
     record(benchmark, group, case_name(strategy, threads), len(y))
@@ -109,6 +116,46 @@ def test_net_scaling(benchmark, record, strategy, threads):
     record(benchmark, group, case_name(strategy, threads), len(y))
 
 
+AVERAGE_CASES = [("sequential", None), ("average-2-shards", 1), ("average-2-shards", 2)]
+
+
+def a9a():
+    path = SHARED_DATA / "a9a"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    from fastsgd.io import load_data
+
+    return load_data(str(path), n_features=123, sparse=True)
+
+
+@pytest.mark.parametrize("data", ["dense", "a9a-csr"])
+@pytest.mark.parametrize("model", ["LogisticRegression", "SGDClassifier"])
+@pytest.mark.parametrize("strategy,n_jobs", AVERAGE_CASES, ids=["sequential", "n_jobs=1",
+                                                                 "n_jobs=2"])  # fmt: skip
+def test_average_n_jobs(benchmark, record, data, model, strategy, n_jobs):
+    if data == "dense":
+        X, y = synthetic_logistic(N_SAMPLES, 100, np.float64)
+    elif model == "LogisticRegression":
+        pytest.skip("the CSR row is SGDClassifier's")
+    else:
+        X, y = a9a()
+    epochs = 1 if data == "dense" else 10  # a9a is small: 10 epochs make a measurable fit
+    group = f"average n_jobs {model}() {data} N={X.shape[0]} k={X.shape[1]}, {epochs} epoch(s)"
+    benchmark.group = group
+    make = LogisticRegression if model == "LogisticRegression" else SGDClassifier
+    parallel = {} if n_jobs is None else {"parallel": "average", "n_shards": 2, "n_jobs": n_jobs}
+    estimator = make(max_iter=epochs, tol=None, random_state=0, **parallel)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X, y)
+
+    benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
+    name = strategy if n_jobs is None else f"{strategy}-n_jobs={n_jobs}"
+    record(benchmark, group, name, X.shape[0] * epochs)
+
+
 def higgs():
     path = SHARED_DATA / "higgs_lightgbm.binary.train"
     if not path.exists():
@@ -132,9 +179,8 @@ def test_convergence(benchmark, note, dataset):
     def run():
         for strategy, threads in CASES:
             model = LogisticRegression(
-                eta0=0.01, max_iter=5, tol=None, random_state=0,
-                n_jobs=None if strategy == "sequential" else threads,
-                parallel="average" if strategy == "sequential" else strategy,
+                eta0=0.01, max_iter=5, tol=None, random_state=0, n_jobs=threads,
+                parallel=None if strategy == "sequential" else strategy, n_shards=threads,
             ).fit(X, y)  # fmt: skip
             losses[case_name(strategy, threads)] = log_loss(y, model.predict_proba(X))
 

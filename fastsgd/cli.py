@@ -1,36 +1,324 @@
-"""The command line: ``python -m fastsgd {demo,train,predict,bench}`` (or ``fastsgd ...``)."""
+"""The command line: ``python -m fastsgd {demo,train,predict,bench}`` (or ``fastsgd ...``).
+
+Every error ends a command with one line on stderr, ``fastsgd <command>: error: ...``: exit
+status 2 for a usage error (an option's value, an option the model has no use for), 1 for a
+file, data or training error (and for anything unexpected, named by its exception type);
+``--debug`` shows the Python traceback instead. Options, and output paths, are checked before
+any data file is read. Warnings print as one line each, ``fastsgd <command>: warning: ...``,
+without breaking the progress bar.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
+import os
+import re
 import sys
+import tempfile
+import textwrap
 import time
+import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
+
+DESCRIPTION = (
+    "fastsgd: logistic regression, scikit-learn's linear SGD models and a two-layer net, "
+    "trained by stochastic gradient descent compiled with Numba. Run 'fastsgd COMMAND --help' "
+    "for the options of a command. An error prints one line (exit status 2 for a wrong option, "
+    "1 for a file, data or training error); --debug shows the Python traceback instead."
+)
+
+
+class CommandError(Exception):
+    """Ends a command with one line on stderr, ``<prog>: error: <message>``.
+
+    ``status`` 2: a usage error (an option's value, an option that does not apply); 1: a file,
+    data or training error.
+    """
+
+    def __init__(self, message: str, status: int = 1, prog: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.prog = prog
+
+
+def _usage_error(message: str) -> CommandError:
+    return CommandError(message, status=2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block) for ``main`` to print."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(message, status=2, prog=self.prog)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+# -- the models and their options --------------------------------------------------------------
+
+MODELS = {
+    "logistic": "LogisticRegression",
+    "sgd": "SGDClassifier",
+    "sgd-regressor": "SGDRegressor",
+    "net": "TwoLayerNet",
+    "net-regressor": "TwoLayerNetRegressor",
+    "sweep": "LogisticRegressionSweep",
+}
+# the models of the linear engine: they take CSR input and the penalty/schedule options
+LINEAR_MODELS = ("logistic", "sgd", "sgd-regressor")
+# the two-layer nets: the hidden-layer, momentum and batch options
+NET_MODELS = ("net", "net-regressor")
+# the models whose data file's target holds regression values (their score is R^2)
+REGRESSION_MODELS = ("sgd-regressor", "net-regressor")
+
+# train's hyperparameter options (argparse dest) and the estimators' parameter each one sets. An
+# option applies to the models whose estimator has that parameter (except as NOT_OPTIONS says);
+# one not given keeps the estimator's own default, except those of CLI_DEFAULTS.
+HYPERPARAMETERS = {
+    "loss": "loss",
+    "epsilon": "epsilon",
+    "eta0": "eta0",
+    "eta0s": "eta0s",
+    "learning_rate": "learning_rate",
+    "power_t": "power_t",
+    "penalty": "penalty",
+    "alpha": "alpha",
+    "l1_ratio": "l1_ratio",
+    "average": "average",
+    "hidden": "n_hidden",
+    "activation": "activation",
+    "batch_size": "batch_size",
+    "momentum": "momentum",
+    "nesterov": "nesterovs_momentum",
+    "max_iter": "max_iter",
+    "tol": "tol",
+    "random_state": "random_state",
+    "parallel": "parallel",
+    "n_shards": "n_shards",
+    "n_jobs": "n_jobs",
+}
+# parameters the command line leaves at their default for these models (the nets train the
+# log-loss / squared error of their kind; --loss is SGDClassifier's and SGDRegressor's)
+NOT_OPTIONS = {"loss": NET_MODELS}
+# where the command line's default is not the estimator's, and why (also in --help)
+CLI_DEFAULTS = {"max_iter": 20, "random_state": 0}
+PARALLEL_ONLY = ("n_shards", "n_jobs")  # the options of --parallel average / hogwild
+
+
+def _option(dest: str) -> str:
+    """The option's name as typed, from its argparse dest."""
+    if dest == "nesterov":
+        return "--nesterov/--no-nesterov"
+    return "--" + dest.replace("_", "-")
+
+
+@cache
+def _signature(model: str) -> dict:
+    """The estimator's parameters of ``--model model`` and their Python defaults."""
+    import fastsgd
+
+    estimator = getattr(fastsgd, MODELS[model])
+    return {name: p.default for name, p in inspect.signature(estimator).parameters.items()}
+
+
+def _applies(dest: str, model: str) -> bool:
+    param = HYPERPARAMETERS[dest]
+    return param in _signature(model) and model not in NOT_OPTIONS.get(param, ())
+
+
+def _shown(value) -> str:
+    """A default as one types it on the command line."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple | list):
+        return " ".join(_shown(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _python_defaults(dest: str, shown=_shown) -> tuple[list[str], str]:
+    """(the models the option applies to, their Python defaults as text: the most common
+    value, then in parentheses the models whose default differs)."""
+    param = HYPERPARAMETERS[dest]
+    groups: dict[str, list[str]] = {}
+    for model in MODELS:
+        if _applies(dest, model):
+            groups.setdefault(shown(_signature(model)[param]), []).append(model)
+    models = [model for model in MODELS if any(model in names for names in groups.values())]
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    if len(ranked) > 1 and len(ranked[0][1]) == 1:  # no common value: each model's
+        return models, "(" + "; ".join(f"{names[0]}: {value}" for value, names in ranked) + ")"
+    text = ranked[0][0]
+    if len(ranked) > 1:
+        text += " (" + "; ".join(f"{', '.join(names)}: {value}" for value, names in ranked[1:])
+        text += ")"
+    return models, text
+
+
+def _hyper_help(dest: str, meaning: str, shown=_shown) -> str:
+    """The help of a hyperparameter option: its meaning, the models it applies to and its
+    default (the estimator's unless CLI_DEFAULTS differs, which the help then says)."""
+    models, defaults = _python_defaults(dest, shown)
+    scope = "" if len(models) == len(MODELS) else f" For --model {', '.join(models)}."
+    param = HYPERPARAMETERS[dest]
+    if param in CLI_DEFAULTS:
+        why = {"max_iter": "to keep a command-line run short",
+               "random_state": "so that a run is reproducible"}[param]  # fmt: skip
+        default = (
+            f"Default: {shown(CLI_DEFAULTS[param])}, {why}; the estimators' default is {defaults}."
+        )
+    else:
+        default = f"Default: the estimator's{'' if defaults[0] == '(' else ','} {defaults}."
+    return f"{meaning}.{scope} {default}".replace("%", "%%")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help, wrapped at spaces only (never inside 'sgd-regressor' or '--max-iter')."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent,
+            break_on_hyphens=False,
+        )  # fmt: skip
+
+
+# -- checks that run before any file is read ---------------------------------------------------
+
+_INVALID_PARAMETER = re.compile(
+    r"The '(?P<param>\w+)' parameter of \w+ must be (?P<rule>.+)\. Got (?P<value>.+) instead\.",
+    re.S,
+)
+# the rules as the command line states them, where scikit-learn's words are Python's
+RULES = {"average": "0 (off) or a positive sample number"}
+
+
+def _with_options(message: str, options: dict[str, str]) -> str:
+    """A message from the estimators, with parameter names written as the options."""
+    for param, option in options.items():
+        if "_" in param or any(c.isdigit() for c in param) or param == "alpha":
+            message = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", option, message)
+    return message
+
+
+def _validate(model, options: dict[str, str], where: str = "") -> None:
+    """scikit-learn's validation of the estimator's hyperparameters (and fastsgd's checks of
+    the ones that depend on each other), as usage errors naming the options."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        model._validate_params()
+        if hasattr(model, "_validate_training_settings"):
+            model._validate_training_settings(False)
+        if hasattr(model, "_rates"):  # LogisticRegressionSweep's eta0s
+            model._rates()
+    except InvalidParameterError as error:
+        match = _INVALID_PARAMETER.fullmatch(str(error).strip())
+        if match is None or match["param"] not in options:
+            raise _usage_error(_with_options(str(error), options)) from error
+        rule = RULES.get(match["param"], re.sub(r"\bNone\b", "none", match["rule"]))
+        rule = re.sub(  # "a str among {'b', 'a'}" (a set's order): "one of a, b"
+            r"a str among \{(.*?)\}",
+            lambda m: "one of " + ", ".join(sorted(re.findall(r"'([^']*)'", m[1]))),
+            rule,
+        )
+        raise _usage_error(
+            f"{options[match['param']]} must be {rule}{where}; got {match['value']}"
+        ) from error
+    except ValueError as error:
+        raise _usage_error(_with_options(str(error), options)) from error
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Refuse an output path that cannot be written, before any work; leaves no file behind."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise CommandError(f"{option} {path}: is a directory")
+    if not folder.exists():
+        raise CommandError(f"{option} {path}: no such directory: {folder}")
+    if not folder.is_dir():
+        raise CommandError(f"{option} {path}: {folder} is not a directory")
+    try:
+        if target.exists():
+            with open(target, "ab"):  # writable as it is: opened for appending, not changed
+                pass
+        else:
+            handle, probe = tempfile.mkstemp(dir=folder, prefix=".fastsgd-", suffix=".tmp")
+            os.close(handle)
+            os.remove(probe)
+    except OSError as error:
+        raise CommandError(
+            f"{option} {path}: cannot write there ({error.strerror or error})"
+        ) from error
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    # load_data, fastsgd.load and the writes raise ValueError or OSError naming the file (and
+    # the line); a traceback would only bury that line
+    try:
+        yield
+    except (ValueError, OSError) as error:
+        raise CommandError(str(error)) from error
+
+
+@contextmanager
+def _training_errors() -> Iterator[None]:
+    # fit's ValueErrors once the options passed their checks: the data (one class, labels a
+    # classifier cannot take) or the training (a diverged fit names the learning rate)
+    try:
+        yield
+    except ValueError as error:
+        raise CommandError(f"training failed: {error}") from error
+
+
+# -- the commands ------------------------------------------------------------------------------
 
 
 def demo(args: argparse.Namespace) -> int:
     """Train on the shipped a9a data; print accuracy, the loss curve and the speed-up."""
     from sklearn.metrics import accuracy_score, log_loss
 
-    from fastsgd import LogisticRegression, reference
+    from fastsgd import LogisticRegression, TwoLayerNet, reference
     from fastsgd.io import load_a9a
     from fastsgd.kernels import logistic_epoch
 
-    X, y = load_a9a("train")
-    X_test, y_test = load_a9a("test")
+    model = LogisticRegression(
+        eta0=args.eta0, max_iter=args.epochs, tol=None, random_state=0, verbose=1
+    )
+    _validate(model, {"eta0": "--eta0", "max_iter": "--epochs"})
+    net = TwoLayerNet(
+        n_hidden=args.hidden, eta0=args.eta0, max_iter=args.net_epochs, tol=None, random_state=0,
+        verbose=1,
+    )  # fmt: skip
+    _validate(net, {"eta0": "--eta0", "max_iter": "--net-epochs", "n_hidden": "--hidden"})
+    with _file_errors():
+        X, y = load_a9a("train")
+        X_test, y_test = load_a9a("test")
     print(
         f"fastsgd demo: logistic regression by per-sample SGD on a9a (UCI Adult, CC BY 4.0): "
         f"{X.shape[0]:,} training rows, {X_test.shape[0]:,} test rows, {X.shape[1]} features"
     )
-    model = LogisticRegression(
-        eta0=args.eta0, max_iter=args.epochs, tol=None, random_state=0, verbose=1
-    )
     start = time.perf_counter()
-    model.fit(X, y)
+    with _training_errors():
+        model.fit(X, y)
     fit_seconds = time.perf_counter() - start
 
     print("\nepoch  mean progressive log-loss")
@@ -62,17 +350,13 @@ def demo(args: argparse.Namespace) -> int:
     )
     print(f"whole fit of {model.n_iter_} epochs, validation included: {fit_seconds:.3f} s")
 
-    from fastsgd import TwoLayerNet
     from fastsgd.kernels import LOG_LOSS, RELU
     from fastsgd.kernels.net import net_epoch_per_sample
 
     print(f"\ntwo-layer net, {args.hidden} relu hidden units, per-sample SGD:")
-    net = TwoLayerNet(
-        n_hidden=args.hidden, eta0=args.eta0, max_iter=args.net_epochs, tol=None, random_state=0,
-        verbose=1,
-    )  # fmt: skip
     start = time.perf_counter()
-    net.fit(X, y)
+    with _training_errors():
+        net.fit(X, y)
     net_seconds = time.perf_counter() - start
     accuracy = accuracy_score(y_test, net.predict(X_test))
     test_loss = log_loss(y_test, net.predict_proba(X_test))
@@ -102,36 +386,64 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class FileError(Exception):
-    """A data or model file that cannot be read or written; main reports it in one line."""
+def _given(args: argparse.Namespace) -> dict:
+    """The hyperparameter options given on the command line (the others are absent from args),
+    as the estimators' values."""
+    # (in the order given: argparse sets an option's attribute when it parses it)
+    given = {dest: value for dest, value in vars(args).items() if dest in HYPERPARAMETERS}
+    for dest in ("penalty", "parallel"):
+        if given.get(dest) == "none":
+            given[dest] = None
+    if given.get("average") == 0:
+        given["average"] = False  # the estimators' "off"
+    if "eta0s" in given:
+        given["eta0s"] = tuple(given["eta0s"])
+    return given
 
 
-@contextmanager
-def _file_errors() -> Iterator[None]:
-    # load_data, fastsgd.load and the writes raise ValueError or OSError naming the file (and
-    # the line); a traceback would only bury that line
-    try:
-        yield
-    except (ValueError, OSError) as error:
-        raise FileError(str(error)) from error
+def _build_model(args: argparse.Namespace):
+    """The estimator of ``--model`` with the options given, checked; raises a usage error."""
+    import fastsgd
 
-
-MODELS = {
-    "logistic": "LogisticRegression",
-    "net": "TwoLayerNet",
-    "sweep": "LogisticRegressionSweep",
-    "sgd": "SGDClassifier",
-    "sgd-regressor": "SGDRegressor",
-    "net-regressor": "TwoLayerNetRegressor",
-}
-# the models of the linear engine: they take CSR input and the penalty/schedule options
-LINEAR_MODELS = ("logistic", "sgd", "sgd-regressor")
-# the two-layer nets: the hidden-layer, momentum and schedule options
-NET_MODELS = ("net", "net-regressor")
-# the models whose data file's target holds regression values (their score is R^2)
-REGRESSION_MODELS = ("sgd-regressor", "net-regressor")
-# the schedules of the nets (MLPClassifier's); the linear models also take 'optimal'
-NET_LEARNING_RATES = ("constant", "invscaling", "adaptive")
+    given = _given(args)
+    unused = [dest for dest in given if not _applies(dest, args.model)]
+    if unused:
+        scopes = [f"{_option(d)} applies to {', '.join(_python_defaults(d)[0])}" for d in unused]
+        if len(unused) == 1:
+            scopes = [scopes[0].replace(_option(unused[0]), "it", 1)]
+        verb = "does" if len(unused) == 1 else "do"
+        raise _usage_error(
+            f"{', '.join(map(_option, unused))} {verb} not apply to --model {args.model} "
+            f"({'; '.join(scopes)})"
+        )
+    if given.get("parallel") is None:
+        alone = [_option(dest) for dest in PARALLEL_ONLY if dest in given]
+        if alone:
+            raise _usage_error(
+                f"{' and '.join(alone)} set{'s' if len(alone) == 1 else ''} how "
+                "--parallel average or hogwild trains: give --parallel too (without it, "
+                "training is sequential)"
+            )
+    settings = {HYPERPARAMETERS[dest]: value for dest, value in given.items()}
+    for param, value in CLI_DEFAULTS.items():
+        settings.setdefault(param, value)
+    settings["verbose"] = 0 if args.quiet else 1
+    model = getattr(fastsgd, MODELS[args.model])(**settings)
+    options = {HYPERPARAMETERS[dest]: _option(dest) for dest in HYPERPARAMETERS}
+    _validate(model, options, where=f" for --model {args.model}")
+    if model.parallel == "hogwild" and args.model in LINEAR_MODELS:
+        plain = (
+            args.model != "sgd-regressor" and model.loss == "log_loss" and model.penalty is None
+            and model.learning_rate in ("constant", "adaptive") and not model.average
+        )  # fmt: skip
+        if not plain:
+            raise _usage_error(
+                f"--parallel hogwild trains only the plain logistic update (--model logistic, or "
+                f"sgd with --loss log_loss; --penalty none, --learning-rate constant or "
+                f"adaptive, no --average), not these settings of --model {args.model}; "
+                "--parallel average trains every setting"
+            )
+    return model
 
 
 def train(args: argparse.Namespace) -> int:
@@ -139,53 +451,25 @@ def train(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
-    _check_options(args)
+    model = _build_model(args)
+    _check_writable(args.out, "--out")
+    # the linear models train CSR input as it is, except Hogwild (dense input only)
+    sparse = args.model in LINEAR_MODELS and model.parallel != "hogwild"
     with _file_errors():
         X, y = load_data(
             args.data, label_column=args.label_column, n_features=args.n_features,
-            dtype=np.dtype(args.dtype), sparse=args.model in LINEAR_MODELS,
+            dtype=np.dtype(args.dtype), sparse=sparse,
         )  # fmt: skip
     if y is None:
-        raise SystemExit(f"fastsgd train: error: {args.data} has no labels (see --label-column)")
+        raise CommandError(f"{args.data} has no labels (see --label-column)")
     if args.model in REGRESSION_MODELS and y.dtype.kind not in "biuf":
-        raise SystemExit(
-            f"fastsgd train: error: {args.data}: --model {args.model} needs numbers as targets, "
-            "the label column holds text"
+        raise CommandError(
+            f"{args.data}: --model {args.model} needs numbers as targets, the label column "
+            "holds text"
         )
-    settings = dict(
-        max_iter=args.max_iter, tol=args.tol, random_state=args.random_state,
-        verbose=0 if args.quiet else 1, n_jobs=args.n_jobs, parallel=args.parallel,
-    )  # fmt: skip
-    if args.model == "sweep":
-        model = fastsgd.LogisticRegressionSweep(eta0s=tuple(args.eta0s), **settings)
-    else:
-        settings["eta0"] = args.eta0
-        if args.model in NET_MODELS:
-            settings.update(n_hidden=args.hidden, activation=args.activation,
-                            batch_size=args.batch_size)  # fmt: skip
-            # the options given; the others keep the nets' defaults (no penalty, no momentum)
-            given = dict(alpha=args.alpha, learning_rate=args.learning_rate,
-                         power_t=args.power_t, momentum=args.momentum,
-                         nesterovs_momentum=args.nesterov)  # fmt: skip
-            settings.update({key: value for key, value in given.items() if value is not None})
-        else:
-            settings.update(
-                penalty=None if args.penalty == "none" else args.penalty,
-                alpha=1e-4 if args.alpha is None else args.alpha,
-                learning_rate=args.learning_rate or "constant", average=args.average or False,
-            )  # fmt: skip
-            if args.power_t is not None:
-                settings.update(power_t=args.power_t)
-            if args.model != "logistic":
-                settings.update(epsilon=args.epsilon)
-                if args.loss is not None:
-                    settings.update(loss=args.loss)
-                if args.parallel == "average" and args.n_jobs in (None, 1):
-                    settings.update(parallel=None)  # the SGD classes' default: sequential
-        model = getattr(fastsgd, MODELS[args.model])(**settings)
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _training_errors():
             # the line printed below says the same, with the file written
             warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
             model.fit(X, y)
@@ -212,34 +496,6 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_options(args: argparse.Namespace) -> None:
-    """Refuse options that the chosen model has no use for (rather than ignore them)."""
-    net_only = {"--momentum": args.momentum, "--nesterov/--no-nesterov": args.nesterov}
-    unused = [option for option, value in net_only.items() if value is not None]
-    if args.model not in NET_MODELS and unused:
-        raise SystemExit(
-            f"fastsgd train: error: {', '.join(unused)} apply to --model net and net-regressor, "
-            f"not {args.model}"
-        )
-    if args.model == "sweep" and args.power_t is not None:
-        raise SystemExit("fastsgd train: error: --power-t does not apply to --model sweep")
-    if args.model in NET_MODELS and args.learning_rate not in (None, *NET_LEARNING_RATES):
-        raise SystemExit(
-            f"fastsgd train: error: --learning-rate {args.learning_rate} is for the linear "
-            f"models; --model {args.model} takes {', '.join(NET_LEARNING_RATES)}"
-        )
-
-
-def _batch_size(text: str) -> int | str:
-    """--batch-size: a positive number of samples, or 'auto' (min(200, n_samples))."""
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
-
-
 def predict(args: argparse.Namespace) -> int:
     """Predict with a model file; write the labels (and the metrics when DATA has labels)."""
     from sklearn.metrics import accuracy_score, log_loss
@@ -247,6 +503,8 @@ def predict(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
+    if args.out:
+        _check_writable(args.out, "--out")
     with _file_errors():
         model = fastsgd.load(args.model)
     dtype = model.coef_.dtype if hasattr(model, "coef_") else model.coefs_[0].dtype
@@ -255,7 +513,10 @@ def predict(args: argparse.Namespace) -> int:
                          n_features=model.n_features_in_, dtype=dtype,
                          sparse=type(model).__name__ in ("LogisticRegression", "SGDClassifier",
                                                          "SGDRegressor"))  # fmt: skip
-    predictions = model.predict(X)
+    try:
+        predictions = model.predict(X)
+    except ValueError as error:
+        raise CommandError(f"{args.data}: {error}") from error
     if predictions.ndim == 2:  # several outputs (multilabel, a multi-output regressor): a row each
         lines = "\n".join(" ".join(str(value) for value in row) for row in predictions) + "\n"
     else:
@@ -265,23 +526,26 @@ def predict(args: argparse.Namespace) -> int:
             handle.write(lines)
     elif y is None:
         sys.stdout.write(lines)
-    if y is not None and predictions.ndim == 2:
-        print(
-            f"{X.shape[0]:,} rows: no metrics (the model predicts {predictions.shape[1]} values "
-            "a row; the data file has one label column)"
-        )
-    elif y is not None and not hasattr(model, "classes_"):  # a regressor
-        print(f"{X.shape[0]:,} rows: R^2 {model.score(X, y):.4f}")
-    elif y is not None and not hasattr(model, "predict_proba"):  # a loss without probabilities
-        print(f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}")
-    elif y is not None:
-        known = np.isin(y, model.classes_)
-        loss = log_loss(y[known], model.predict_proba(X[known]), labels=model.classes_)
-        print(
-            f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}, log-loss "
-            f"{loss:.4f}" + (f" ({(~known).sum()} rows with unseen labels left out of the "
-                             "log-loss)" if not known.all() else "")
-        )  # fmt: skip
+    try:
+        if y is not None and predictions.ndim == 2:
+            print(
+                f"{X.shape[0]:,} rows: no metrics (the model predicts {predictions.shape[1]} "
+                "values a row; the data file has one label column)"
+            )
+        elif y is not None and not hasattr(model, "classes_"):  # a regressor
+            print(f"{X.shape[0]:,} rows: R^2 {model.score(X, y):.4f}")
+        elif y is not None and not hasattr(model, "predict_proba"):  # no probabilities
+            print(f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}")
+        elif y is not None:
+            known = np.isin(y, model.classes_)
+            loss = log_loss(y[known], model.predict_proba(X[known]), labels=model.classes_)
+            print(
+                f"{X.shape[0]:,} rows: accuracy {accuracy_score(y, predictions):.4f}, log-loss "
+                f"{loss:.4f}" + (f" ({(~known).sum()} rows with unseen labels left out of the "
+                                 "log-loss)" if not known.all() else "")
+            )  # fmt: skip
+    except ValueError as error:  # labels the model's classes cannot be compared with
+        raise CommandError(f"{args.data}: cannot score the predictions: {error}") from error
     if args.out:
         print(f"wrote {len(predictions):,} predictions to {args.out}")
     return 0
@@ -289,112 +553,271 @@ def predict(args: argparse.Namespace) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     """Run the comparison suite; print the table, write JSON and a plot."""
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path:
+            _check_writable(path, option)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise CommandError("--plot needs matplotlib: pip install 'fastsgd[plot]'")
     from fastsgd.benchmark import run
 
     return run(quick=args.quick, json_path=args.json, plot_path=args.plot)
 
 
+# -- the parser --------------------------------------------------------------------------------
+
+
+def _typed(convert, expected: str):
+    """An argparse type: ``convert(text)``, or (when it raises ValueError) an error that says
+    what was expected."""
+
+    def parse(text: str):
+        try:
+            return convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    return parse
+
+
+def _none_or(convert):
+    return lambda text: None if text == "none" else convert(text)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    value = int(text)
+    if value == 0:
+        raise ValueError(text)
+    return value
+
+
+def _batch_size(text: str) -> int | str:
+    """--batch-size: a number of samples, or 'auto' (min(200, n_samples))."""
+    return text if text == "auto" else int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastsgd", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_demo = commands.add_parser("demo", help="train on the shipped a9a data and report")
-    run_demo.add_argument("--epochs", type=int, default=10, help="epochs to train (10)")
-    run_demo.add_argument("--eta0", type=float, default=0.01, help="learning rate (0.01)")
+    import fastsgd
+
+    parser = _Parser(prog="fastsgd", description=DESCRIPTION, formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"fastsgd {fastsgd.__version__}")
+    debug_help = "on an error, show the Python traceback (default: off, one line)"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=help, description=description, formatter_class=_Formatter
+        )
+        # also after the command: fastsgd train ... --debug
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help=debug_help)  # fmt: skip
+        return sub
+
+    positive = _typed(_positive_int, "a positive integer")
+    run_demo = command(
+        "demo", "train on the shipped a9a data and report",
+        "Train logistic regression and the two-layer net on the a9a data shipped with fastsgd; "
+        "print the loss curve, the test accuracy and the speed-up over a NumPy loop.",
+    )  # fmt: skip
+    run_demo.add_argument("--epochs", type=int, default=10,
+                          help="logistic regression's epochs (default: 10)")  # fmt: skip
+    run_demo.add_argument("--eta0", type=float, default=0.01,
+                          help="both models' constant learning rate (default: 0.01)")  # fmt: skip
     run_demo.add_argument(
-        "--reference-samples", type=int, default=3000, help="NumPy-reference subsample (3000)"
-    )
-    run_demo.add_argument("--net-epochs", type=int, default=3, help="net epochs (3)")
-    run_demo.add_argument("--hidden", type=int, default=32, help="net hidden units (32)")
+        "--reference-samples", type=positive, default=3000,
+        help="samples the NumPy reference loop is timed on (default: 3000)",
+    )  # fmt: skip
+    run_demo.add_argument("--net-epochs", type=int, default=3,
+                          help="the net's epochs (default: 3)")  # fmt: skip
+    run_demo.add_argument("--hidden", type=int, default=32,
+                          help="the net's hidden units (default: 32)")  # fmt: skip
     run_demo.set_defaults(handler=demo)
 
-    run_train = commands.add_parser("train", help="fit a model on a data file, write a model file")
+    run_train = command(
+        "train", "fit a model on a data file, write a model file",
+        "Fit a model on a data file and write it as a model file (.npz). A hyperparameter "
+        "option not given keeps the Python estimator's default, except --max-iter (20) and "
+        "--random-state (0); an option the chosen model has no use for is refused.",
+    )  # fmt: skip
     run_train.add_argument(
-        "data", help="svmlight/libsvm text, .csv with a label column, .npz (X, y)"
+        "data", help="the training data: svmlight/libsvm text (.gz and .bz2 too), CSV with a "
+        "header and a label column, or .npz with arrays X and y",
+    )  # fmt: skip
+    run_train.add_argument(
+        "--model", choices=list(MODELS), default="logistic",
+        help="the estimator: logistic (LogisticRegression), sgd (SGDClassifier), sgd-regressor "
+        "(SGDRegressor), net (TwoLayerNet), net-regressor (TwoLayerNetRegressor), sweep "
+        "(LogisticRegressionSweep: several learning rates at once, the best kept) "
+        "(default: logistic)",
+    )  # fmt: skip
+    run_train.add_argument("--out", required=True,
+                           help="the model file to write, .npz (required)")  # fmt: skip
+    hyper = run_train.add_argument_group(
+        "hyperparameters",
+        "Each applies to the models listed; one not given keeps the estimator's default.",
     )
-    run_train.add_argument("--model", choices=sorted(MODELS), default="logistic")
-    run_train.add_argument("--out", required=True, help="model file to write (.npz)")
-    run_train.add_argument(
-        "--loss", default=None, help="sgd / sgd-regressor: the loss (default: scikit-learn's, "
-        "hinge / squared_error); any of SGDClassifier's or SGDRegressor's losses",
+
+    def option(dest: str, meaning: str, shown=_shown, **kwargs) -> None:
+        hyper.add_argument(_option(dest).split("/")[0], dest=dest, default=argparse.SUPPRESS,
+                           help=_hyper_help(dest, meaning, shown), **kwargs)  # fmt: skip
+
+    option("loss", "the loss: any of SGDClassifier's (sgd) or SGDRegressor's (sgd-regressor)")
+    option("epsilon", "huber's threshold and the epsilon-insensitive losses' margin", type=float)
+    option("eta0", "the learning rate: the constant rate, or the first one of invscaling and "
+           "adaptive", type=float)  # fmt: skip
+    option("eta0s", "the learning rates the sweep trains side by side (it keeps the best on a "
+           "held-out tenth of the data)", type=float, nargs="+", metavar="ETA0")  # fmt: skip
+    option("learning_rate", "the schedule (the nets take constant, invscaling, adaptive; sweep "
+           "constant)", choices=["constant", "optimal", "invscaling", "adaptive"])  # fmt: skip
+    option("power_t", "the exponent of invscaling", type=float)
+    option("penalty", "the regularization", choices=["none", "l2", "l1", "elasticnet"])
+    option("alpha", "the penalty's strength (the nets: L2 on the weights); also sets the "
+           "optimal schedule", type=float)  # fmt: skip
+    option("l1_ratio", "the L1 share of elasticnet", type=float)
+    option("average", "averaged SGD from this sample number on; 0: off",
+           shown=lambda value: "0 (off)" if value is False else _shown(value),
+           type=int)  # fmt: skip
+    option("hidden", "the hidden units", type=int)
+    option("activation", "the hidden units' activation",
+           choices=["identity", "logistic", "tanh", "relu"])  # fmt: skip
+    option("batch_size", "samples per step; 1: per-sample SGD; auto: min(200, samples)",
+           type=_typed(_batch_size, "an integer or 'auto'"))  # fmt: skip
+    option("momentum", "momentum in [0, 1]", type=float)
+    option("nesterov", "Nesterov's momentum", action=argparse.BooleanOptionalAction)
+    option("max_iter", "the most epochs", type=int)
+    option("tol", "the stopping rule's tolerance; none: run all --max-iter epochs",
+           type=_typed(_none_or(float), "a number or 'none'"))  # fmt: skip
+    option("random_state", "the seed of the shuffling and of the initial weights; none: a new "
+           "random run each time", type=_typed(_none_or(int), "an integer or 'none'"))  # fmt: skip
+    option(
+        "parallel", "none: sequential SGD; average: each epoch's visiting order is cut into "
+        "--n-shards shards, trained on copies of the model on --n-jobs threads and then mixed "
+        "(deterministic; every setting and sparse input); hogwild: threads update shared "
+        "weights without locks (not deterministic; for the nets and the plain logistic update, "
+        "for which svmlight data is read dense)", choices=["none", "average", "hogwild"],
     )  # fmt: skip
-    run_train.add_argument(
-        "--epsilon",
-        type=float,
-        default=0.1,
-        help="sgd / sgd-regressor: huber's and the insensitive losses' epsilon",
+    option("n_shards", "the shards of --parallel: part of the model's definition (1: "
+           "sequential); with --parallel only", type=int)  # fmt: skip
+    option(
+        "n_jobs", "the threads that run the shards of --parallel (-1: every CPU, -2: all but "
+        "one); they never change the model; with --parallel only",
+        shown=lambda value: "1" if value is None else _shown(value),
+        type=_typed(_n_jobs, "an integer other than 0"),
+    )  # fmt: skip
+    data = run_train.add_argument_group("data and output")
+    data.add_argument("--label-column", default="label",
+                      help="the label column of a CSV file, a name or an index "
+                      "(default: label)")  # fmt: skip
+    data.add_argument("--n-features", type=positive, default=None,
+                      help="the feature count of svmlight data (default: the largest feature "
+                      "index in the file)")  # fmt: skip
+    data.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float64",
+        help="the floating-point type of X and the weights (default: float64)",
     )
-    run_train.add_argument("--eta0", type=float, default=0.01)
-    run_train.add_argument("--eta0s", type=float, nargs="+", default=[1e-3, 1e-2, 1e-1],
-                           help="learning rates of --model sweep")  # fmt: skip
-    run_train.add_argument("--penalty", choices=["none", "l2", "l1", "elasticnet"],
-                           default="none", help="logistic: the penalty (none)")  # fmt: skip
-    run_train.add_argument(
-        "--alpha", type=float, default=None,
-        help="the penalty strength (the linear models: 1e-4; net / net-regressor: 0)",
-    )  # fmt: skip
-    run_train.add_argument(
-        "--learning-rate", default=None, choices=["constant", "optimal", "invscaling", "adaptive"],
-        help="the schedule (constant); net / net-regressor: not optimal",
-    )  # fmt: skip
-    run_train.add_argument(
-        "--power-t", type=float, default=None,
-        help="invscaling's exponent (the model's default: 0.5; sgd-regressor 0.25)",
-    )  # fmt: skip
-    run_train.add_argument(
-        "--momentum", type=float, default=None, help="net / net-regressor: momentum in [0, 1] (0)"
-    )
-    run_train.add_argument(
-        "--nesterov", action=argparse.BooleanOptionalAction, default=None,
-        help="net / net-regressor: Nesterov's momentum (on)",
-    )  # fmt: skip
-    run_train.add_argument(
-        "--average", type=int, default=0, help="logistic: averaged SGD from this sample on (0: off)"
-    )
-    run_train.add_argument("--max-iter", type=int, default=20)
-    run_train.add_argument("--tol", type=float, default=1e-4)
-    run_train.add_argument("--hidden", type=int, default=32, help="net hidden units")
-    run_train.add_argument("--activation", choices=["logistic", "tanh", "relu"], default="relu")
-    run_train.add_argument(
-        "--batch-size", type=_batch_size, default=1,
-        help="net mini-batch size, or auto (min(200, samples)); 1: per-sample SGD",
-    )  # fmt: skip
-    run_train.add_argument("--n-jobs", type=int, default=None)
-    run_train.add_argument("--parallel", choices=["average", "hogwild"], default="average")
-    run_train.add_argument("--random-state", type=int, default=0)
-    run_train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
-    run_train.add_argument("--quiet", action="store_true", help="no progress bar")
-    for sub in (run_train,):
-        sub.add_argument("--label-column", default="label", help="CSV label column (name or index)")
-        sub.add_argument("--n-features", type=int, default=None, help="svmlight feature count")
+    data.add_argument("--quiet", action="store_true",
+                      help="no progress bar (default: off, a progress bar on stderr; the "
+                      "estimators' default is verbose=0, no bar)")  # fmt: skip
     run_train.set_defaults(handler=train)
 
-    run_predict = commands.add_parser("predict", help="predict with a model file")
+    run_predict = command(
+        "predict", "predict with a model file",
+        "Predict with a model file; print accuracy and log-loss (or R^2) when the data has "
+        "labels.",
+    )  # fmt: skip
     run_predict.add_argument("model", help="a model file written by train or model.save")
     run_predict.add_argument("data", help="a data file as for train (labels optional)")
-    run_predict.add_argument("--out", help="write the predicted labels here, one per line")
-    run_predict.add_argument("--label-column", default="label")
+    run_predict.add_argument("--out", help="write the predictions here, one per line (default: "
+                             "standard output when the data has no labels)")  # fmt: skip
+    run_predict.add_argument("--label-column", default="label",
+                             help="the label column of a CSV file (default: label)")  # fmt: skip
     run_predict.set_defaults(handler=predict)
 
-    run_bench = commands.add_parser("bench", help="fastsgd against its peers, measured here")
-    run_bench.add_argument("--quick", action="store_true", help="a smaller suite (< 1 minute)")
-    run_bench.add_argument("--json", help="write the results as JSON here")
-    run_bench.add_argument("--plot", help="draw a PNG here (needs matplotlib)")
+    run_bench = command(
+        "bench", "fastsgd against its peers, measured here",
+        "Time fastsgd against scikit-learn and a NumPy loop on this machine; print the table.",
+    )  # fmt: skip
+    run_bench.add_argument("--quick", action="store_true",
+                           help="a smaller suite, under a minute (default: off, the full "
+                           "suite)")  # fmt: skip
+    run_bench.add_argument("--json", help="write the results as JSON here (default: none)")
+    run_bench.add_argument("--plot", help="draw a PNG here; needs matplotlib (default: none)")
     run_bench.set_defaults(handler=bench)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns its exit status.
+@contextmanager
+def _warnings_as_lines(prog: str) -> Iterator[None]:
+    """Print each warning as one line, ``<prog>: warning: <Category>: <message>``, through
+    tqdm so that a progress bar stays whole; the previous handler comes back afterwards."""
+    from tqdm.auto import tqdm
 
-    A file that cannot be read or written ends the run with ``SystemExit``: a one-line message
-    on stderr that names the file, exit status 1 (argparse's usage errors exit with 2).
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = f"{prog}: warning: {category.__name__}: {_one_line(str(message))}"
+        tqdm.write(text, file=sys.stderr)
+
+    with warnings.catch_warnings():  # restores warnings.showwarning on the way out
+        warnings.showwarning = show
+        yield
+
+
+def _exit(prog: str, error: CommandError) -> NoReturn:
+    line = f"{prog}: error: {_one_line(str(error))}"
+    if error.status == 1:
+        raise SystemExit(line)  # Python prints it on stderr, exit status 1
+    print(line, file=sys.stderr)
+    raise SystemExit(error.status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; returns its exit status (0).
+
+    An error ends the run with ``SystemExit`` and one line on stderr,
+    ``fastsgd <command>: error: ...``: status 2 for a usage error (printed here), 1 for a file,
+    data or training error or an unexpected exception (the message is SystemExit's code, which
+    Python prints). ``--debug`` prints the Python traceback before that line.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
     try:
-        return args.handler(args)
-    except FileError as error:
-        message = " ".join(str(error).split("\n"))  # one line, whatever the message holds
-        raise SystemExit(f"fastsgd {args.command}: error: {message}") from None
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            raise CommandError(
+                f"unrecognized arguments: {' '.join(extras)}", 2, f"fastsgd {args.command}"
+            )
+    except CommandError as error:
+        _exit(error.prog or "fastsgd", error)
+    prog = f"fastsgd {args.command}"
+    try:
+        with _warnings_as_lines(prog):
+            return args.handler(args)
+    except SystemExit:
+        raise
+    except BrokenPipeError:
+        # the reader of stdout is gone (| head): stop quietly, as Python's documentation advises
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # no file descriptor to redirect
+            pass
+        raise SystemExit(1) from None
+    except (Exception, KeyboardInterrupt) as error:
+        if args.debug:  # the traceback, then the line and the exit status as without --debug
+            traceback.print_exc()
+        if isinstance(error, KeyboardInterrupt):
+            print(f"{prog}: interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
+        if not isinstance(error, CommandError):  # unexpected: named by its type
+            hint = "" if args.debug else " (run again with --debug to see the traceback)"
+            error = CommandError(f"{type(error).__name__}: {error}{hint}")
+        _exit(prog, error)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ Two modes, one epoch at a time (``max_iter``, ``tol`` and ``n_iter_no_change`` a
   blocks starting from the current weights; the driver then sets the weights (and the nets'
   momentum velocities) to the blocks' results averaged with weights ``n_b / n`` (their sample
   counts) and sends them out for the next epoch. With the blocks as the shards this is what
-  ``n_jobs=<blocks>, parallel='average'`` computes on one machine: for equal blocks and
+  ``parallel='average', n_shards=<blocks>`` computes on one machine: for equal blocks and
   ``shuffle=False``, the same weights (bit for bit when the number of blocks is a power of two,
   else to rounding).
 - ``mode="sequential"``: every epoch visits the blocks one after another, in order, each
@@ -63,7 +63,8 @@ weights do (as its partial_fit continues the optimizer): from those the previous
 shard's velocities); a fit starts them at zero, as a local fit does. After the fit the model
 holds no optimizer state: a later ``partial_fit`` starts a new optimizer, and ``best_loss_`` and
 the other stopping attributes are None. A mini-batch never spans two blocks. ``early_stopping``
-and ``n_jobs`` other than None or 1 raise a ValueError.
+and ``parallel`` other than None raise a ValueError (the blocks are the shards); ``n_jobs`` is
+ignored (it never changes a model).
 
 Faults: each task is a pure function of what it is sent (the weights, its block, its seed) and
 never writes to its inputs, so a task run twice, on any worker, gives the same bits. When a worker
@@ -107,6 +108,7 @@ from fastsgd.estimators import (
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.net import _NetBase
+from fastsgd.parallel.threads import mix
 
 try:
     from distributed import as_completed, default_client
@@ -247,10 +249,12 @@ def _check_supported(estimator):
             "early_stopping is not supported on dask data: its validation split would span the "
             "blocks. Hold out a validation set yourself and stop on tol or max_iter."
         )
-    if estimator.n_jobs not in (None, 1):
+    if estimator.parallel is not None:
         raise ValueError(
-            f"n_jobs={estimator.n_jobs!r} is not supported on dask data, where the blocks are the "
-            "parallelism: use n_jobs=None, and more blocks or workers."
+            f"parallel={estimator.parallel!r} is not supported on dask data, where the blocks "
+            "are the shards: use parallel=None with mode='average' (the blocks' parameter "
+            "mixing) or mode='sequential'. n_jobs is ignored there (the workers' threads run "
+            "the blocks)."
         )
 
 
@@ -659,10 +663,10 @@ class _Training:
         # sum(n_b / n * params_b) in block order. For 2, 4, 8... equal blocks each share is a
         # power of two, exact, so this is bit for bit the mean that parallel='average' takes.
         shares = [result[5] / n_samples for result in results]
-        params = _mixed(shares, [result[0] for result in results])
+        params = mix(shares, [result[0] for result in results])
         velocities = None
         if results[0][6] is not None:  # a net with momentum: its velocities, mixed the same way
-            velocities = _mixed(shares, [result[6] for result in results])
+            velocities = mix(shares, [result[6] for result in results])
         loss_sum, objective_sum = results[0][3].copy(), results[0][4].copy()
         for result in results[1:]:
             loss_sum += result[3]
@@ -687,15 +691,6 @@ class _Training:
             self.estimator.feature_names_in_ = names
         elif hasattr(self.estimator, "feature_names_in_"):
             del self.estimator.feature_names_in_
-
-
-def _mixed(shares, arrays):
-    """sum(shares[b] * arrays[b][i]) for each i, summed in block order."""
-    mixed = [shares[0] * a for a in arrays[0]]
-    for share, block in zip(shares[1:], arrays[1:], strict=True):
-        for total, a in zip(mixed, block, strict=True):
-            total += share * a
-    return mixed
 
 
 def _settings(estimator, classes=None, counts=None, n_features=None, dtype=None):
@@ -779,6 +774,7 @@ def _classes(infos, classes):
 def _warm_params(estimator, classes, n_features, dtype):
     """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data (a regressor:
     if its outputs match y's columns, which the weights' shapes check)."""
+    estimator._refuse_to_continue()
     if classes is not None and not np.array_equal(classes, estimator.classes_):
         raise ValueError(
             f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "

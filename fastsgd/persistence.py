@@ -1,16 +1,18 @@
 """Model files that can never run code: NumPy arrays plus JSON, in one ``.npz``.
 
-``model.save(path)`` writes the hyperparameters (``get_params()``), the fitted scalars and the
-fitted arrays; ``fastsgd.load(path)`` reads them back with zipfile and NumPy's ``.npy`` header
-parser, never with pickle (the file opens with ``numpy.load(..., allow_pickle=False)`` too), so
-a file can hold numbers and text only, never objects. Loading checks the format and its
-version, the estimator class, the hyperparameters (scikit-learn's own validation), and every
-array's dtype and shape against the others, and refuses a file that does not fit with a
-``ValueError`` that names the file, the problem and the member at fault: a file that is empty,
-cut short or not a zip, a member that is damaged or not a plain ``.npy`` array, a header that
-announces more data than the member holds (refused before any allocation), missing or extra
-members, metadata that is not JSON, NaN or infinite weights. Pickle and joblib keep working as
-for any scikit-learn estimator; this format is for files that cross a trust boundary.
+``model.save(path)`` writes the hyperparameters (``get_params()``), the fitted scalars, the
+fitted arrays and the training state that training goes on from; ``fastsgd.load(path)`` reads
+them back with zipfile and NumPy's ``.npy`` header parser, never with pickle (the file opens
+with ``numpy.load(..., allow_pickle=False)`` too), so a file can hold numbers and text only,
+never objects. Loading checks the format and its version, the estimator class, the
+hyperparameters (scikit-learn's own validation), and every array's dtype and shape against the
+others, and refuses a file that does not fit with a ``ValueError`` that names the file, the
+problem and the member at fault: a file that is empty, cut short or not a zip, a member that is
+damaged or not a plain ``.npy`` array, a header that announces more data than the member holds
+(refused before any allocation), a compressed member that claims more data than it can hold
+(below), missing or extra members, metadata that is not JSON, NaN or infinite weights. Pickle
+and joblib keep working as for any scikit-learn estimator; this format is for files that cross
+a trust boundary.
 
 There is no checksum of the arrays in the metadata, on purpose: the zip format already stores a
 CRC-32 of every member, and loading reads each member to its end, where zipfile checks it, so a
@@ -19,32 +21,77 @@ checksum kept inside the same file cannot stop a deliberate edit either, since w
 the array can rewrite the checksum; to trust a file from elsewhere, compare a hash of the whole
 file (``sha256sum model.npz``) against one received by another channel.
 
-The two-layer nets (TwoLayerNet, TwoLayerNetRegressor) keep their whole training state: next
-to the weights, the optimizer's state that ``partial_fit`` goes on from (the current learning
-rate, the no-improvement count, the best loss or validation score, the validation scores, and
-the momentum velocities), ``loss_``, ``best_loss_``, ``validation_scores_``,
-``best_validation_score_`` and whether y was multilabel (or, for the regressor, 1-D). A loaded
-net's next ``partial_fit`` is then the one the saved net would have run, bit for bit.
+Compressed members. ``save`` stores its members uncompressed (``np.savez``), but a file repacked
+by ``np.savez_compressed`` (deflate) loads as well. Before any member is read, the sizes that
+the zip's central directory declares are checked, so that a small file cannot make loading
+inflate gigabytes: a member must be stored (its declared size equal to its stored bytes) or
+deflated (other methods are refused); no member's stored bytes may exceed the file's length; a
+deflated member may declare at most ``MAX_DEFLATE_RATIO`` (1032) times its compressed bytes,
+deflate's largest possible expansion (a 258-byte match coded in 2 bits), so a larger claim is a
+lie; and the deflated members together may declare at most ``MAX_INFLATED_BYTES`` (1 GiB; a
+stored member's bytes are in the file itself and count against no limit). Reading never goes
+past the declared sizes (zipfile stops there), so these checks bound what loading allocates. A
+trusted compressed file over the limit loads after raising
+``fastsgd.persistence.MAX_INFLATED_BYTES``, or after saving it again uncompressed.
+
+Training state: a loaded model's next ``partial_fit``, and a ``fit`` with ``warm_start=True``,
+compute what the saved model's would have, bit for bit (tests/test_persistence.py; except under
+``parallel='hogwild'``, which is not deterministic in memory either). For that the file holds,
+next to the weights and ``n_iter_``, ``t_`` and ``loss_curve_``:
+
+- SGDClassifier, SGDRegressor, LogisticRegression: when the model averages (``average``), the
+  plain SGD weights and the float64 running averages that SGD goes on from (members
+  ``_standard_coef``, ``_standard_intercept``, ``_average_coef``, ``_average_intercept``;
+  ``coef_`` and ``intercept_`` are then the averaged weights a model predicts with), and for a
+  classifier the class weights of the last call (``_expanded_class_weight``; the sweep too);
+- TwoLayerNet, TwoLayerNetRegressor: the optimizer's state that ``partial_fit`` goes on from
+  (the current learning rate, the no-improvement count, the best loss or validation score, the
+  validation scores, and the momentum velocities), ``loss_``, ``best_loss_``,
+  ``validation_scores_``, ``best_validation_score_`` and whether y was multilabel (or, for the
+  regressor, 1-D). A net trained by ``fastsgd.dask`` has no optimizer state: its next
+  ``partial_fit`` starts a new optimizer, loaded or not.
+
+Versions. Files of version 2 (written by this fastsgd) hold the state above. Files of version 1
+(written before) load too; they lack the linear models' averaged state and, when written before
+the nets' state was stored, the net's. A version-1 file that lacks state that continuing needs
+loads for prediction with ``_continue_refusal`` set to the reason, and ``partial_fit`` or a warm
+``fit`` that would go on from its weights raises ``ValueError`` with that reason (a new ``fit``
+clears it); a model loaded so keeps the reason when saved again. That is the case for a linear
+model with ``average`` set and for a net file without the training state (no ``loss_`` among
+its scalars: written before the state was stored; a version-2 file without it, which save
+never writes, is refused to continue alike); every other version-1 file (a linear model
+without averaging, a net file with its state, a sweep) continues as the saved model would
+have. SGDClassifier and LogisticRegression warm-start ``fit`` from ``coef_`` with a new average
+(scikit-learn's rule), which a version-1 file holds: that ``fit`` is never refused.
+Hyperparameters a version-1 file lacks take their defaults, except ``n_shards``: version 1 ran
+its ``parallel`` strategy on ``n_jobs`` shards (sequentially for ``n_jobs=None``, its default),
+so a version-1 file's ``n_shards`` is that count (1: sequential), not the default 4, and the
+model keeps the sharding it was trained with.
 
 Labels keep their dtype: an object array of labels (text, or numbers) is stored as the plain
 array of its values and comes back as an object array, so ``predict`` returns the dtype it did.
 
 Layout of the ``.npz``: ``__meta__`` is a 0-d unicode array holding strict JSON::
 
-    {"format": "fastsgd-model", "version": 1, "class": "LogisticRegression",
+    {"format": "fastsgd-model", "version": 2, "class": "LogisticRegression",
      "params": {...}, "scalars": {"n_iter_": 7, ...}}
 
-(``"classes_dtype": "object"`` too when the labels were an object array) and every other member
-is one fitted array (``coef_``, ``classes_``, ``coefs_0``, ``velocities_0``, ...). A number that
-JSON cannot hold (``n_iter_no_change=np.inf``, a best score of -inf, a NaN validation score) is
-written as ``{"float": "inf"}``, ``{"float": "-inf"}`` or ``{"float": "nan"}``.
+(``"classes_dtype": "object"`` too when the labels were an object array; ``scalars`` holds
+``"_continue_refusal"`` for a model loaded from a version-1 file that could not continue) and
+every other member is one fitted array (``coef_``, ``classes_``, ``_average_coef``,
+``coefs_0``, ``velocities_0``, ...). A number that JSON cannot hold (``n_iter_no_change=np.inf``,
+a best score of -inf, a NaN validation score) is written as ``{"float": "inf"}``,
+``{"float": "-inf"}`` or ``{"float": "nan"}``, and a dict (``class_weight``), whose keys JSON
+would make text, as ``{"dict": [[key, value], ...]}``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import uuid
 import zipfile
 import zlib
 from typing import Any
@@ -53,8 +100,14 @@ import numpy as np
 import scipy.sparse as sp
 
 FORMAT = "fastsgd-model"
-VERSION = 1
+VERSION = 2  # what save writes
+READABLE_VERSIONS = (1, 2)
 META = "__meta__"
+
+# Compressed members (see the module doc): deflate expands at most 1032:1, and the deflated
+# members of one file may declare this many bytes in all.
+MAX_DEFLATE_RATIO = 1032
+MAX_INFLATED_BYTES = 1 << 30
 
 # Per class: the fitted arrays (file member -> attribute, list attributes as name_0, name_1)
 # and the fitted scalars. Weights are float32 or float64; classes_ numbers or text.
@@ -93,6 +146,20 @@ _OPTIONAL_SCALARS = {
     "TwoLayerNet": ["_multilabel", *_NET_STATE],
     "TwoLayerNetRegressor": _NET_STATE,
 }
+# The linear engine's training state (version 2), stored when the model has it and set back as
+# it was: the plain SGD weights and the float64 running averages of an averaging model (all four
+# or none), and a classifier's class weights of its last call.
+_AVERAGED_STATE = ["_standard_coef", "_standard_intercept", "_average_coef", "_average_intercept"]
+_STATE_ARRAYS = {
+    "LogisticRegression": [*_AVERAGED_STATE, "_expanded_class_weight"],
+    "SGDClassifier": [*_AVERAGED_STATE, "_expanded_class_weight"],
+    "SGDRegressor": _AVERAGED_STATE,
+    "LogisticRegressionSweep": ["_expanded_class_weight"],
+}
+# A model that cannot continue training (loaded from a version-1 file without the state that
+# needs) keeps its reason through save and load (version 2).
+_REFUSAL = "_continue_refusal"
+_LINEAR = {"LogisticRegression", "SGDClassifier", "SGDRegressor"}
 # What partial_fit goes on from (TwoLayerNet._optimizer_state). Its momentum velocities are the
 # members velocities_0..3, in the kernels' order and layout (W1 transposed, b1, W2, b2); the JSON
 # says "arrays" for them, "zeros" when all are zero (momentum=0: not stored), or null.
@@ -123,26 +190,44 @@ def _classes():
 
 def _plain(value: Any) -> Any:
     """A JSON-safe copy of a hyperparameter or scalar (tuples become lists, NaN and infinities
-    {"float": ...})."""
+    {"float": ...}, a dict such as class_weight {"dict": [[key, value], ...]}, which keeps the
+    keys' types: JSON's object keys are text only)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return {"float": "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"}
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, dict):
+        pairs = [[_plain(key), _plain(item)] for key, item in value.items()]
+        if all(_key(key) for key, _ in pairs):
+            return {"dict": pairs}
+    elif value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(
         f"cannot store {type(value).__name__} {value!r} in a model file: only numbers, text, "
-        "booleans, None and sequences of them (pass random_state as an int or None)"
+        "booleans, None, sequences of them and dicts keyed by labels (pass random_state as an "
+        "int or None)"
+    )
+
+
+def _key(value: Any) -> bool:
+    """Whether a JSON value can key a stored dict (a label: a number, text or a boolean)."""
+    return type(value) in (bool, int, float, str) or (
+        isinstance(value, dict) and set(value) == {"float"}
     )
 
 
 def _decoded(value: Any) -> Any:
-    """The JSON ``value`` with each {"float": "inf" / "-inf" / "nan"} made a float again."""
+    """The JSON ``value`` with each {"float": "inf" / "-inf" / "nan"} made a float again and
+    each {"dict": [[key, value], ...]} a dict."""
     if isinstance(value, dict):
         if set(value) == {"float"} and value["float"] in _NON_FINITE:
             return _NON_FINITE[value["float"]]
+        pairs = value.get("dict")
+        if set(value) == {"dict"} and isinstance(pairs, list):
+            if all(isinstance(p, list) and len(p) == 2 and _key(p[0]) for p in pairs):
+                return {_decoded(key): _decoded(item) for key, item in pairs}
         return {key: _decoded(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_decoded(item) for item in value]
@@ -179,7 +264,12 @@ def save(estimator, path: str | os.PathLike) -> None:
         arrays["classes_"] = classes
     if hasattr(estimator, "feature_names_in_"):
         arrays["feature_names_in_"] = np.asarray(estimator.feature_names_in_).astype(str)
+    for member in _STATE_ARRAYS.get(name, ()):
+        if member in vars(estimator):
+            arrays[member] = np.ascontiguousarray(getattr(estimator, member))
     scalars = {key: _plain(getattr(estimator, key)) for key in _SCALARS[name]}
+    if vars(estimator).get(_REFUSAL):
+        scalars[_REFUSAL] = str(estimator._continue_refusal)
     for key in _OPTIONAL_SCALARS.get(name, ()):
         if key == "_optimizer_state" and getattr(estimator, key, None) is not None:
             scalars[key] = _optimizer_json(estimator._optimizer_state, arrays)
@@ -190,8 +280,20 @@ def save(estimator, path: str | os.PathLike) -> None:
     meta["params"] = {key: _plain(value) for key, value in estimator.get_params(deep=False).items()}
     meta["scalars"] = scalars
     text = json.dumps(meta, allow_nan=False)
-    with open(path, "wb") as handle:
-        np.savez(handle, **{META: np.array(text)}, **arrays)
+    # written beside the target and renamed when complete: a failed or interrupted save never
+    # leaves a partial model file (nor destroys the previous one)
+    target = os.path.abspath(os.fspath(path))
+    partial = os.path.join(
+        os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.partial"
+    )
+    try:
+        with open(partial, "xb") as stream:  # the umask's permissions, as a plain open
+            np.savez(stream, **{META: np.array(text)}, **arrays)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
 
 
 def _optimizer_json(state: dict, arrays: dict) -> dict:
@@ -259,8 +361,43 @@ def _read_members(path) -> dict[str, np.ndarray]:
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             _refuse(path, "a member name appears twice")
+        _check_declared_sizes(path, infos)
         return {info.filename.removesuffix(".npy"): _read_member(path, archive, info)
                 for info in infos}  # fmt: skip
+
+
+def _check_declared_sizes(path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse, before anything is decompressed, a member whose sizes in the central directory
+    cannot be true or would inflate past MAX_INFLATED_BYTES (see the module doc)."""
+    try:
+        file_bytes = os.path.getsize(path)
+    except OSError as error:
+        _refuse(path, f"it cannot be read ({error})")
+    inflated = 0
+    for info in infos:
+        name = info.filename.removesuffix(".npy")
+        if info.compress_size > file_bytes:
+            _refuse(path, f"the member {name!r} claims {info.compress_size} bytes of data, more "
+                    f"than the whole file holds ({file_bytes})")  # fmt: skip
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.file_size != info.compress_size:
+                _refuse(path, f"the member {name!r} is stored uncompressed, yet it declares "
+                        f"{info.file_size} bytes and holds {info.compress_size}")  # fmt: skip
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            if info.file_size > MAX_DEFLATE_RATIO * info.compress_size:
+                _refuse(path, f"the member {name!r} declares {info.file_size} bytes "
+                        f"from {info.compress_size} compressed, more than deflate can expand "
+                        f"({MAX_DEFLATE_RATIO}:1); refused before decompressing")  # fmt: skip
+            inflated += info.file_size
+        else:
+            _refuse(path, f"the member {name!r} uses zip compression method "
+                    f"{info.compress_type}; a model file's members are stored (np.savez) or "
+                    "deflated (np.savez_compressed)")  # fmt: skip
+    if inflated > MAX_INFLATED_BYTES:
+        _refuse(path, f"its compressed members declare {inflated} bytes in all, more than the "
+                f"{MAX_INFLATED_BYTES} bytes fastsgd inflates from one model file "
+                "(fastsgd.persistence.MAX_INFLATED_BYTES; refused before decompressing): raise "
+                "that limit for a file you trust, or save the model uncompressed")  # fmt: skip
 
 
 def _read_member(path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
@@ -307,8 +444,10 @@ def load(path: str | os.PathLike):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         _refuse(path, f"its format is {meta.get('format') if isinstance(meta, dict) else meta!r}"
                 f", expected {FORMAT!r}")  # fmt: skip
-    if type(meta.get("version")) is not int or meta["version"] != VERSION:
-        _refuse(path, f"format version {meta.get('version')!r}; this fastsgd reads {VERSION}")
+    version = meta.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        _refuse(path, f"format version {version!r}; this fastsgd reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}")  # fmt: skip
     classes = _classes()
     name = meta.get("class")
     if name not in classes:
@@ -325,6 +464,8 @@ def load(path: str | os.PathLike):
         else value
         for key, value in params.items()
     }  # fmt: skip
+    if version == 1 and "n_shards" in defaults and "n_shards" not in params:
+        params.update(_version_1_shards(params))
     try:
         estimator = classes[name](**params)
         estimator._validate_params()
@@ -334,7 +475,8 @@ def load(path: str | os.PathLike):
     for key in _SCALARS[name]:
         if key not in scalars:
             _refuse(path, f"the fitted value {key!r} is missing")
-    unknown = set(scalars) - set(_SCALARS[name]) - set(_OPTIONAL_SCALARS.get(name, ()))
+    known = {*_SCALARS[name], *_OPTIONAL_SCALARS.get(name, ()), *([_REFUSAL] * (version > 1))}
+    unknown = set(scalars) - known
     if unknown:
         _refuse(path, f"unexpected fitted values {sorted(unknown)}")
     _check_scalars(path, scalars)
@@ -343,10 +485,15 @@ def load(path: str | os.PathLike):
     expected = set(_WEIGHTS[name]) | (set() if name in _REGRESSORS else {"classes_"})
     if velocities == "arrays":
         expected |= set(_VELOCITIES)
+    optional = {"feature_names_in_", *(_STATE_ARRAYS.get(name, ()) if version > 1 else ())}
     missing = expected - set(members)
-    unexpected = set(members) - expected - {"feature_names_in_"}
+    unexpected = set(members) - expected - optional
     if missing or unexpected:
         _refuse(path, f"missing arrays {sorted(missing)}, unexpected arrays {sorted(unexpected)}")
+    averaged = [member for member in _AVERAGED_STATE if member in members]
+    if averaged and len(averaged) != len(_AVERAGED_STATE):
+        _refuse(path, f"the averaged SGD state needs all of {_AVERAGED_STATE}, the file has "
+                f"only {averaged}")  # fmt: skip
     _check_arrays(path, name, estimator, members, scalars)
 
     for member in _WEIGHTS[name]:
@@ -361,9 +508,59 @@ def load(path: str | os.PathLike):
     for key in _SCALARS[name]:
         value = scalars[key]
         setattr(estimator, key, list(value) if key == "loss_curve_" else value)
+    for member in _STATE_ARRAYS.get(name, ()):
+        if member in members:
+            setattr(estimator, member, members[member])
     if name in _NETS:
         _set_net_state(estimator, name, members, scalars)
+    refusal = scalars.get(_REFUSAL) or _missing_state(version, name, estimator, scalars)
+    if refusal:
+        estimator._continue_refusal = refusal
     return estimator
+
+
+def _version_1_shards(params: dict) -> dict:
+    """The shard count that a version-1 model trained with, as ``n_shards``: version 1 had no
+    such parameter and ran its ``parallel`` strategy on ``n_jobs`` shards (None or 1:
+    sequentially; -1: one per numba thread), where ``n_shards`` now sets them (default 4)."""
+    if params.get("parallel") is None:
+        return {}  # sequential, whatever n_shards says
+    n_jobs = params.get("n_jobs")
+    if type(n_jobs) is not int or n_jobs == 0:  # None (0 failed in version 1's fit)
+        return {"n_shards": 1}
+    if n_jobs > 0:
+        return {"n_shards": n_jobs}
+    import numba
+
+    return {"n_shards": max(1, numba.config.NUMBA_NUM_THREADS + 1 + n_jobs)}
+
+
+def _missing_state(version, name, estimator, scalars) -> str | None:
+    """Why a model whose file lacks the training state cannot continue training, or None when
+    it can: a version-1 file of an averaging linear model, or a net file without the state
+    (version 1 before the state was stored; version 2 writes it for every net)."""
+    start = (
+        f"this model was loaded from a version-{version} fastsgd model file, which does not hold "
+    )
+    end = (
+        "; it can predict, but to train further fit it again without warm_start (a model file "
+        "saved after that fit holds the whole state)"
+    )
+    if name in _LINEAR and estimator.average and version == 1:
+        continuing = (
+            "partial_fit goes" if name != "SGDRegressor" else "partial_fit and warm_start go"
+        )
+        return (
+            f"{start}the averaged SGD state (the plain SGD weights and the running averages "
+            f"behind the averaged coef_) that {continuing} on from{end}"
+        )
+    if name in _NETS and "loss_" not in scalars:  # written before model files held the state
+        return (
+            f"{start}the net's training state (the current learning rate, the momentum "
+            "velocities, the best loss and the no-improvement count) that partial_fit and "
+            f"warm_start go on from{end}"
+        )
+    return None
 
 
 def _set_net_state(estimator, name, members, scalars):
@@ -428,6 +625,7 @@ def _check_scalars(path, scalars):
         "best_validation_score_": (lambda v: v is None or _number(v), "a number or null"),
         "validation_scores_": (_scores, "a list of numbers or null"),
         "_optimizer_state": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+        _REFUSAL: (lambda v: isinstance(v, str) and v != "", "a non-empty text"),
     }
     for key, (check, wanted) in checks.items():
         if key in scalars and not check(scalars[key]):
@@ -506,16 +704,27 @@ def _check_arrays(path, name, estimator, members, scalars):
     if _VELOCITIES[0] in members:  # the kernels' layout: W1 transposed, b1, W2, b2
         shapes.update(zip(_VELOCITIES, [(hidden, n_features), (hidden,), (hidden, n_out),
                                         (n_out,)], strict=True))  # fmt: skip
+    # the linear engine's state: the plain weights in the weights' dtype, the running averages
+    # and the class weights in float64
+    state_shapes = {
+        "_standard_coef": (n_out, n_features), "_standard_intercept": (n_out,),
+        "_average_coef": (n_out, n_features), "_average_intercept": (n_out,),
+        "_expanded_class_weight": (0 if name in _REGRESSORS else members["classes_"].size,),
+    }  # fmt: skip
+    shapes.update((member, shape) for member, shape in state_shapes.items() if member in members)
+    float64_only = {"_average_coef", "_average_intercept", "_expanded_class_weight"}
     dtypes = set()
     for member, shape in shapes.items():
         array = members[member]
+        if member in float64_only and array.dtype != np.float64:
+            _refuse(path, f"{member} has dtype {array.dtype}; expected float64")
         if array.dtype not in (np.float32, np.float64):
             _refuse(path, f"{member} has dtype {array.dtype}; expected float32 or float64")
         if array.shape != shape:
             _refuse(path, f"{member} has shape {array.shape}; the model needs {shape}")
         if not np.all(np.isfinite(array)) and not member.startswith("validation"):
             _refuse(path, f"{member} contains NaN or infinity")
-        if not member.startswith(("validation", "velocities")):
+        if not member.startswith(("validation", "velocities")) and member not in float64_only:
             dtypes.add(array.dtype)
     if len(dtypes) > 1:
         _refuse(path, f"the weights mix dtypes {sorted(str(d) for d in dtypes)}")

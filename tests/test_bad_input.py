@@ -500,6 +500,7 @@ BAD_VALUES = {
     "verbose": [-1, "loud"],
     "n_jobs": [1.5, "all"],
     "parallel": ["threads"],
+    "n_shards": [0, 1.5, "many"],
     "penalty": ["l3", "none"],
     "alpha": [-1.0, np.inf, "strong"],
     "l1_ratio": [1.5, -0.1, np.nan],
@@ -536,12 +537,13 @@ HYPERPARAMETER_CASES += [
         ValueError, "alpha must be > 0 since learning_rate is 'optimal'",
     ),
     Case(
-        "n_jobs=2-penalized", ("logistic-penalized",), fit(params=dict(n_jobs=2)), ValueError,
-        "trains only dense input with the plain logistic update",
+        "hogwild-penalized", ("logistic-penalized",),
+        fit(params=dict(n_jobs=2, parallel="hogwild")), ValueError,
+        "parallel='hogwild' trains only dense input with the plain logistic update",
     ),
     Case(
-        "n_jobs=2-csr", ("logistic",), fit(CSR, params=dict(n_jobs=2)), ValueError,
-        "trains only dense input",
+        "hogwild-csr", ("logistic",), fit(CSR, params=dict(n_jobs=2, parallel="hogwild")),
+        ValueError, "parallel='hogwild' trains only dense input",
     ),
     Case(
         "learning_rate=optimal", ("net",), fit(params=dict(learning_rate="optimal")), ValueError,
@@ -624,8 +626,10 @@ PATHS = {
         ),
         CSR,
     ),
-    "logistic-n_jobs=2": (
-        lambda: LogisticRegression(n_jobs=2, max_iter=2, tol=None, random_state=0),
+    "logistic-average": (
+        lambda: LogisticRegression(
+            parallel="average", n_jobs=2, max_iter=2, tol=None, random_state=0
+        ),
         X,
     ),
     "logistic-hogwild": (
@@ -652,8 +656,10 @@ PATHS = {
         ),
         X,
     ),
-    "net-n_jobs=2": (
-        lambda: TwoLayerNet(n_hidden=3, n_jobs=2, max_iter=2, tol=None, random_state=0),
+    "net-average": (
+        lambda: TwoLayerNet(
+            n_hidden=3, parallel="average", n_jobs=2, max_iter=2, tol=None, random_state=0
+        ),
         X,
     ),
     "net-hogwild": (
@@ -663,9 +669,14 @@ PATHS = {
         X,
     ),
     "sweep": (ESTIMATORS["sweep"], X),
-    "sweep-n_jobs=2": (
+    "sweep-average": (
         lambda: LogisticRegressionSweep(
-            eta0s=(0.01, 0.1), n_jobs=2, max_iter=2, tol=None, random_state=0
+            eta0s=(0.01, 0.1),
+            parallel="average",
+            n_jobs=2,
+            max_iter=2,
+            tol=None,
+            random_state=0,
         ),
         X,
     ),

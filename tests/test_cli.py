@@ -19,6 +19,7 @@ import pytest
 from sklearn.datasets import dump_svmlight_file
 
 import fastsgd
+import fastsgd.cli
 from fastsgd import LogisticRegression
 from fastsgd.benchmark import run as run_bench
 from fastsgd.cli import main
@@ -288,17 +289,77 @@ def test_net_options_reach_the_classifier_and_defaults_stay(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "status", "message"),
     [
-        (["--model", "logistic", "--momentum", "0.9"], "--momentum apply to --model net"),
-        (["--model", "sgd", "--no-nesterov"], "nesterov"),
-        (["--model", "net", "--learning-rate", "optimal"], "takes constant, invscaling"),
-        (["--model", "sweep", "--power-t", "0.2"], "--power-t does not apply"),
-        (["--model", "net-regressor"], "needs numbers as targets"),
+        (["--model", "logistic", "--momentum", "0.9"], 2,
+         "--momentum does not apply to --model logistic (it applies to net, net-regressor)"),
+        (["--model", "sgd", "--no-nesterov"], 2, "--nesterov/--no-nesterov does not apply"),
+        (["--model", "net", "--learning-rate", "optimal"], 2,
+         "--learning-rate must be one of adaptive, constant, invscaling for --model net"),
+        (["--model", "sweep", "--power-t", "0.2"], 2, "--power-t does not apply"),
+        (["--model", "net-regressor"], 1, "needs numbers as targets"),
     ],
-)
-def test_options_a_model_cannot_use_are_refused(tmp_path, options, message):
+)  # fmt: skip
+def test_options_a_model_cannot_use_are_refused(tmp_path, options, status, message, capsys):
     np.savez(tmp_path / "data.npz", X=np.zeros((4, 2)), y=np.array(["a", "b", "a", "b"]))
-    with pytest.raises(SystemExit, match=message):
+    with pytest.raises(SystemExit) as caught:
         main(["train", str(tmp_path / "data.npz"), "--out", str(tmp_path / "m.npz"), *options])
+    # status 1: the line is SystemExit's code (which Python prints); 2: main printed it
+    code = caught.value.code
+    line = code if isinstance(code, str) else capsys.readouterr().err.strip()
+    assert (1 if isinstance(code, str) else code) == status
+    assert line.startswith("fastsgd train: error: ") and message in line, line
     assert not (tmp_path / "m.npz").exists()
+
+
+def svmlight_file(path, n=400, seed=0):
+    """A small sparse two-class svmlight file: X and y as load_data reads them."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(n):
+        label = 1 if i % 2 else -1
+        features = sorted(rng.choice(50, size=5, replace=False) + 1)
+        lines.append(
+            f"{label} " + " ".join(f"{j}:{rng.random() + (label > 0):.3f}" for j in features)
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return load_data(path, sparse=True)
+
+
+@pytest.mark.parametrize("model", ["logistic", "sgd", "sgd-regressor", "net"])
+def test_parallel_average_on_every_input_sparse_included(tmp_path, model):
+    """--parallel average trains every model, on svmlight data too (read sparse for the linear
+    models): the model file equals the Python estimator with parallel='average' and the same
+    n_shards, and --n-jobs (threads) does not change it."""
+    data = tmp_path / "train.svm"
+    X, y = svmlight_file(data)
+    paths = []
+    for n_jobs in ("1", "2"):
+        paths.append(tmp_path / f"model{n_jobs}.npz")
+        assert main(["train", str(data), "--model", model, "--parallel", "average",
+                     "--n-shards", "3", "--n-jobs", n_jobs, "--max-iter", "3", "--tol", "none",
+                     "--quiet", "--out", str(paths[-1])]) == 0  # fmt: skip
+    first, second = fastsgd.load(paths[0]), fastsgd.load(paths[1])
+    assert (first.parallel, first.n_shards, second.n_jobs) == ("average", 3, 2)
+    if model == "net":
+        X = X.toarray()
+    estimator = getattr(fastsgd, fastsgd.cli.MODELS[model])
+    same = estimator(parallel="average", n_shards=3, max_iter=3, tol=None, random_state=0)
+    same.fit(X, y)
+    np.testing.assert_array_equal(first.predict(X), same.predict(X))
+    np.testing.assert_array_equal(second.predict(X), same.predict(X))
+    weights = "coefs_" if model == "net" else "coef_"
+    np.testing.assert_array_equal(getattr(first, weights)[0], getattr(same, weights)[0])
+    np.testing.assert_array_equal(getattr(second, weights)[0], getattr(same, weights)[0])
+
+
+def test_parallel_hogwild_reads_svmlight_dense_for_the_logistic_update(tmp_path):
+    """Hogwild trains dense input only: the command line reads svmlight data dense for it."""
+    data = tmp_path / "train.svm"
+    X, y = svmlight_file(data)
+    out = tmp_path / "model.npz"
+    assert main(["train", str(data), "--parallel", "hogwild", "--n-jobs", "2", "--max-iter", "5",
+                 "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    model = fastsgd.load(out)
+    assert (model.parallel, model.n_shards, model.n_jobs) == ("hogwild", 4, 2)
+    assert model.score(X, y) > 0.8

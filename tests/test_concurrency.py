@@ -2,7 +2,7 @@
 
 The reference is sequential execution in this process: every job below is first run alone, then
 all of them run again from 4 threads released together by a barrier, several rounds, with the
-parallel kernels (n_jobs=2, 'average') among them. The kernels release the GIL (nogil), so the
+parallel strategy ('average' on 2 threads) among them. The kernels release the GIL (nogil), so the
 threads really overlap in compiled code; any shared scratch state, a non-reentrant threading
 layer or a write to shared input would show up as a different model or a crash.
 
@@ -41,8 +41,11 @@ JOBS = {
     "logistic": lambda: outputs(
         LogisticRegression(max_iter=4, tol=None, random_state=1).fit(X, Y), X
     ),
-    "logistic-float32-n_jobs=2": lambda: outputs(
-        LogisticRegression(max_iter=4, tol=None, random_state=2, n_jobs=2).fit(X32, Y), X32
+    "logistic-float32-average": lambda: outputs(
+        LogisticRegression(max_iter=4, tol=None, random_state=2, parallel="average", n_jobs=2).fit(
+            X32, Y
+        ),
+        X32,
     ),
     "logistic-l2-averaged-sparse": lambda: outputs(
         LogisticRegression(
@@ -64,10 +67,16 @@ JOBS = {
     "net": lambda: outputs(
         TwoLayerNet(n_hidden=8, max_iter=3, tol=None, random_state=5).fit(X, Y), X
     ),
-    "net-batched-n_jobs=2": lambda: outputs(
-        TwoLayerNet(n_hidden=8, batch_size=16, max_iter=3, tol=None, random_state=6, n_jobs=2).fit(
-            X, Y
-        ),
+    "net-batched-average": lambda: outputs(
+        TwoLayerNet(
+            n_hidden=8,
+            batch_size=16,
+            max_iter=3,
+            tol=None,
+            random_state=6,
+            parallel="average",
+            n_jobs=2,
+        ).fit(X, Y),
         X,
     ),
     "sweep": lambda: outputs(

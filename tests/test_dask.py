@@ -10,7 +10,7 @@ The references:
       w <- sum_b (n_b / n) w_b
 
   and, for two equal blocks visited in order, the local ``parallel='average'`` fit with
-  ``n_jobs=2`` on the concatenated data (its shards are then the two blocks; the nets' momentum
+  ``n_shards=2`` on the concatenated data (its shards are then the two blocks; the nets' momentum
   velocities are averaged like the weights). TwoLayerNetRegressor (1-D and 2-D float y) and
   TwoLayerNet with MLPClassifier's options (momentum, alpha, 'invscaling', sample_weight) are
   checked against that local fit.
@@ -238,7 +238,7 @@ def test_average_equals_a_local_parallel_average_fit(client, name):
     make, data = LOCAL_AVERAGE[name]
     X, y, weights = data()
     settings = dict(max_iter=30, tol=1e-3, n_iter_no_change=2, shuffle=False, random_state=0)
-    local = make().set_params(n_jobs=2, parallel="average", **settings)
+    local = make().set_params(parallel="average", n_shards=2, n_jobs=2, **settings)
     Xd, yd = as_dask(X, y, 600)
     dask_weights = None if weights is None else da.from_array(weights, chunks=600)
     with warnings.catch_warnings():
@@ -473,8 +473,8 @@ def test_refused_input_and_settings(client):
     Xd, yd = as_dask(X, y, 600)
     with pytest.raises(ValueError, match="early_stopping"):
         fdask.fit(LogisticRegression(early_stopping=True), Xd, yd)
-    with pytest.raises(ValueError, match="n_jobs"):
-        fdask.fit(LogisticRegression(n_jobs=2), Xd, yd)
+    with pytest.raises(ValueError, match="the blocks are the shards"):
+        fdask.fit(LogisticRegression(parallel="average"), Xd, yd)
     with pytest.raises(TypeError, match="TwoLayerNet and TwoLayerNetRegressor"):
         fdask.fit(LogisticRegressionSweep(), Xd, yd)
     with pytest.raises(TypeError, match="TwoLayerNet and TwoLayerNetRegressor"):

@@ -14,8 +14,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
-from fastsgd import LogisticRegression, TwoLayerNet
+from fastsgd import LogisticRegression, SGDClassifier, SGDRegressor, TwoLayerNet
+from fastsgd.io import load_a9a
 
 DIVERGED = "diverged|non-finite"
 
@@ -155,3 +157,92 @@ def test_float32_stays_close_to_float64_over_many_samples(kind):
         scale = max(np.abs(b).max() for b in arrays64)
         for a, b in zip(arrays32, arrays64, strict=True):
             np.testing.assert_allclose(a, b, rtol=0, atol=weight_rtol * scale)
+
+
+# -- a fit that explodes but stays finite warns --------------------------------------------------
+# The reference is the untrained model: its mean loss is at most 1 for a classifier's losses
+# (targets +1 / -1 at margin 0), and a fit whose epochs end far above it, or whose net predicts
+# one class for every training row, has diverged even though every weight is finite.
+
+EXPLODED = "training looks diverged"
+
+
+def warnings_of(fit):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+def unscaled_data(n=2000, k=20, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, k)) * rng.uniform(1, 50, k)  # unscaled features
+    y = (X[:, 0] + X[:, 1] + 10 * rng.standard_normal(n) > 0).astype(np.int64)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda: LogisticRegression(eta0=1e4, max_iter=3, tol=None), "eta0=10000.0"),
+        (
+            lambda: SGDClassifier(
+                loss="hinge",
+                eta0=1e3,
+                learning_rate="constant",
+                max_iter=3,
+                tol=None,
+                random_state=0,
+            ),
+            "eta0=1000.0",
+        ),
+        (lambda: TwoLayerNet(eta0=1e3, max_iter=2, tol=None, random_state=0), "eta0=1000.0"),
+    ],
+    ids=["logistic", "sgd-hinge", "net"],
+)
+def test_an_exploding_fit_warns_and_names_eta0(make, named):
+    X, y = unscaled_data()
+    if isinstance(make(), TwoLayerNet):
+        # binary features (the case): on unscaled or Gaussian ones the net's weights
+        # overflow instead, which the divergence error reports
+        X, y = load_a9a("train")
+        X, y = X[:3000], y[:3000]
+    messages = [m for m in warnings_of(lambda: make().fit(X, y)) if EXPLODED in m]
+    assert len(messages) == 1, messages
+    assert named in messages[0] and "try a smaller one" in messages[0]
+
+
+def test_an_exploding_regression_warns():
+    X, _ = unscaled_data()
+    y = X[:, 0] * 0.1
+    messages = warnings_of(
+        lambda: SGDRegressor(eta0=0.05, learning_rate="constant", max_iter=3, tol=None).fit(X, y)
+    )
+    assert any(EXPLODED in m and "eta0=0.05" in m for m in messages), messages
+
+
+def test_a_net_that_predicts_one_class_warns():
+    # every hidden relu starts (and stays) dead: the output is one constant, the loss stays
+    # near log 2, and only the predictions show that nothing was learned
+    X, y = make_data(n=400)
+    dead = [np.full(6, -1e3), np.zeros(1)]
+    net = TwoLayerNet(n_hidden=6, max_iter=3, tol=None, random_state=0)
+    messages = warnings_of(lambda: net.fit(X, y, intercepts_init=dead))
+    assert any("predicts" in m and "for every training sample" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LogisticRegression(max_iter=5, tol=None),
+        lambda: SGDClassifier(max_iter=5, tol=None, random_state=0),
+        lambda: SGDRegressor(max_iter=5, tol=None, random_state=0),
+        lambda: TwoLayerNet(max_iter=5, tol=None, random_state=0),
+    ],
+    ids=["logistic", "sgd", "sgd-regressor", "net"],
+)
+def test_a_sound_fit_does_not_warn(make):
+    X, y = make_data(n=2000)
+    if isinstance(make(), SGDRegressor):
+        y = X @ np.arange(1.0, 6.0)
+    assert not [m for m in warnings_of(lambda: make().fit(X, y)) if EXPLODED in m]

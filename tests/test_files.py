@@ -363,7 +363,7 @@ def test_bad_metadata_is_refused(tmp_path, model_file, meta, says):
 
 
 META_CHANGES = {
-    "version 2": (lambda m: m.update(version=2), "format version 2"),
+    "version 3": (lambda m: m.update(version=3), "format version 3"),
     "version text": (lambda m: m.update(version="1"), "format version '1'"),
     "version true": (lambda m: m.update(version=True), "format version True"),
     "class": (lambda m: m.update({"class": "builtins.eval"}), "unknown estimator class"),

@@ -43,6 +43,27 @@ ESTIMATORS = {
         penalty="elasticnet", alpha=1e-3, learning_rate="invscaling", random_state=0
     ),
     "net": lambda: TwoLayerNet(n_hidden=4, eta0=0.05, random_state=0),
+    # 'average' on 2 threads: the interrupt is raised in a shard's thread, the other shard stops
+    # at its next chunk, and the fit keeps the last finished (mixed) epoch
+    "logistic-l2-averaged-average": lambda: LogisticRegression(
+        penalty="l2",
+        alpha=1e-3,
+        learning_rate="optimal",
+        average=10,
+        random_state=0,
+        parallel="average",
+        n_shards=2,
+        n_jobs=2,
+    ),
+    "net-momentum-average": lambda: TwoLayerNet(
+        n_hidden=4,
+        eta0=0.05,
+        momentum=0.9,
+        random_state=0,
+        parallel="average",
+        n_shards=3,
+        n_jobs=2,
+    ),
     "sweep": lambda: LogisticRegressionSweep(eta0s=[0.01, 0.1], random_state=0),
 }
 
@@ -139,12 +160,16 @@ def test_interrupt_in_the_first_epoch_keeps_the_previous_state(kind, interrupt_a
         np.testing.assert_array_equal(array, before[name], err_msg=name)
 
 
-def test_sigint_stops_a_long_fit_within_one_kernel_call():
+@pytest.mark.parametrize(
+    "parallel", [{}, {"parallel": "average", "n_shards": 2, "n_jobs": 2}], ids=["", "average"]
+)
+def test_sigint_stops_a_long_fit_within_one_kernel_call(parallel):
     """A real SIGINT, sent by another thread once the fit is under way.
 
     The fit asks for far more epochs than it could run before the signal arrives (a fit that
     ignored the signal would take minutes). After the signal at most the kernel call that was
-    running completes: the fit stops within that chunk, less than one epoch.
+    running completes (with 'average', one per shard thread): the fit stops within that chunk,
+    less than one epoch.
     """
     X, y = make_data(n=20_000, k=20)
     started = threading.Event()
@@ -166,7 +191,9 @@ def test_sigint_stops_a_long_fit_within_one_kernel_call():
     LogisticRegression._run_kernel = counted
     sender = threading.Thread(target=send_sigint)
     try:
-        model = LogisticRegression(eta0=0.01, max_iter=100_000, tol=None, random_state=0)
+        model = LogisticRegression(
+            eta0=0.01, max_iter=100_000, tol=None, random_state=0, **parallel
+        )
         sender.start()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -175,8 +202,10 @@ def test_sigint_stops_a_long_fit_within_one_kernel_call():
     finally:
         LogisticRegression._run_kernel = original
         sender.join()
-    assert calls["n"] - calls["at_signal"] <= 1
+    assert calls["n"] - calls["at_signal"] <= (2 if parallel else 1)
     assert any(issubclass(w.category, TrainingInterruptedWarning) for w in caught)
-    assert model.n_iter_ >= 4
-    again = LogisticRegression(eta0=0.01, max_iter=model.n_iter_, tol=None, random_state=0)
+    assert model.n_iter_ >= 4 // (2 if parallel else 1)
+    again = LogisticRegression(
+        eta0=0.01, max_iter=model.n_iter_, tol=None, random_state=0, **parallel
+    )
     assert_same_model(model, again.fit(X, y))

@@ -5,20 +5,38 @@ each contiguous shard of the visiting order from a copy of the weights, then ave
 
     for each shard s:  w_s = w;  for i in shard s:  w_s <- w_s + eta x_i (y_i - s(w_s . x_i))
     w <- mean_s(w_s)
+
+For the estimators' ``parallel='average'`` (every setting) the reference is the same recipe
+built from the sequential estimator itself: one ``partial_fit`` per shard from the same start,
+then the copies mixed by their row counts. And ``n_jobs`` is threads only: every estimator x
+setting, dense and CSR, sequential and 'average', gives a bit-identical model at n_jobs 1, 2, 4
+and -1.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
-import numba
+import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from joblib import Parallel, delayed, parallel_backend
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 
-from fastsgd import LogisticRegression, TwoLayerNet, reference
+from fastsgd import (
+    LogisticRegression,
+    LogisticRegressionSweep,
+    SGDClassifier,
+    SGDRegressor,
+    TwoLayerNet,
+    TwoLayerNetRegressor,
+    reference,
+)
 from fastsgd.kernels import LOG_LOSS, RELU, TANH, logistic_epoch, net_epoch
 from fastsgd.parallel import (
     logistic_epoch_average,
@@ -27,7 +45,6 @@ from fastsgd.parallel import (
     net_epoch_hogwild,
     parallel_region,
     resolve_n_jobs,
-    threading_layer,
 )
 
 
@@ -122,30 +139,237 @@ def test_one_shard_is_the_sequential_kernel():
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
-# -- determinism -------------------------------------------------------------------------------
+# -- n_jobs never changes a model -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("estimator", [LogisticRegression, TwoLayerNet])
-def test_average_is_bit_identical_across_runs_and_thread_counts(estimator):
-    X, y = make_data(n=2000, n_classes=3)
-    params = dict(max_iter=4, tol=None, random_state=0, n_jobs=2, parallel="average")
-    first = estimator(**params).fit(X, y)
-    second = estimator(**params).fit(X, y)
-    weights = lambda m: [m.coef_, m.intercept_] if hasattr(m, "coef_") else m.coefs_ + m.intercepts_  # noqa: E731
-    for a, b in zip(weights(first), weights(second), strict=True):
-        np.testing.assert_array_equal(a, b)
-    # the shards, not the threads that happen to run them, decide the result
-    X32, y32 = make_data(n=3000, dtype=np.float64, seed=5)
-    results = []
-    for threads in (1, 2):
-        coef, intercept = logistic_params(1, X32.shape[1], np.float64)
-        with parallel_region(threads):
-            logistic_epoch_average(
-                X32, y32, np.arange(3000), coef, intercept, np.array([0.02]),
-                np.ones(1, np.int64), True, 4,
-            )  # fmt: skip
-        results.append(coef.copy())
-    np.testing.assert_array_equal(results[0], results[1])
+def linear(cls, **params):
+    return lambda: cls(**{"max_iter": 3, "tol": None, "random_state": 0, **params})
+
+
+def net(cls, **params):
+    return lambda: cls(**{"n_hidden": 5, "max_iter": 3, "tol": None, "random_state": 0, **params})
+
+
+# estimator x setting; "sparse": the setting is also run on the CSR copy of X
+SETTINGS = {
+    "logistic": (linear(LogisticRegression), "binary", True),
+    "logistic-multiclass": (linear(LogisticRegression), "multiclass", True),
+    "logistic-l2-optimal": (
+        linear(LogisticRegression, penalty="l2", learning_rate="optimal"), "binary", True,
+    ),
+    "logistic-l1-invscaling": (
+        linear(LogisticRegression, penalty="l1", alpha=1e-3, learning_rate="invscaling",
+               eta0=0.1),
+        "multiclass", True,
+    ),
+    "logistic-elasticnet-averaged": (
+        linear(LogisticRegression, penalty="elasticnet", average=True), "binary", True,
+    ),
+    "logistic-adaptive-averaged-from-50": (
+        linear(LogisticRegression, learning_rate="adaptive", average=50, tol=1e-3),
+        "multiclass", True,
+    ),
+    "logistic-class_weight-sample_weight": (
+        linear(LogisticRegression, class_weight="balanced"), "weighted", True,
+    ),
+    "logistic-early_stopping": (
+        linear(LogisticRegression, early_stopping=True, tol=1e-3, n_iter_no_change=1),
+        "binary", True,
+    ),
+    "logistic-float32": (linear(LogisticRegression), "float32", True),
+    "sgd-hinge": (linear(SGDClassifier), "binary", True),
+    "sgd-modified_huber-averaged": (
+        linear(SGDClassifier, loss="modified_huber", average=True), "multiclass", True,
+    ),
+    "sgd-squared_hinge-l1": (linear(SGDClassifier, loss="squared_hinge", penalty="l1"),
+                             "binary", True),
+    "sgd-perceptron": (linear(SGDClassifier, loss="perceptron", penalty=None), "multiclass",
+                       True),
+    "sgd-huber": (linear(SGDClassifier, loss="huber"), "binary", True),
+    "sgd-log_loss-weighted": (linear(SGDClassifier, loss="log_loss"), "weighted", True),
+    "regressor-squared_error": (linear(SGDRegressor), "regression", True),
+    "regressor-huber-averaged": (linear(SGDRegressor, loss="huber", average=True),
+                                 "regression", True),
+    "regressor-epsilon_insensitive-l1": (
+        linear(SGDRegressor, loss="epsilon_insensitive", penalty="l1"), "regression", True,
+    ),
+    "regressor-squared_epsilon_insensitive-optimal": (
+        linear(SGDRegressor, loss="squared_epsilon_insensitive", learning_rate="optimal"),
+        "regression", True,
+    ),
+    "regressor-early_stopping-weighted": (
+        linear(SGDRegressor, early_stopping=True, tol=1e-3), "regression-weighted", True,
+    ),
+    "sweep": (
+        lambda: LogisticRegressionSweep(eta0s=(0.01, 0.1), max_iter=3, tol=None, random_state=0),
+        "multiclass", False,
+    ),
+    "net": (net(TwoLayerNet), "binary", False),
+    "net-multiclass-tanh": (net(TwoLayerNet, activation="tanh"), "multiclass", False),
+    "net-momentum-nesterov-alpha": (net(TwoLayerNet, momentum=0.9, alpha=1e-3), "binary", False),
+    "net-momentum-classical-invscaling": (
+        net(TwoLayerNet, momentum=0.5, nesterovs_momentum=False, learning_rate="invscaling"),
+        "multiclass", False,
+    ),
+    "net-batch16-adaptive": (
+        net(TwoLayerNet, batch_size=16, learning_rate="adaptive", tol=1e-3), "binary", False,
+    ),
+    "net-batch-auto-weighted": (net(TwoLayerNet, batch_size="auto"), "weighted", False),
+    "net-early_stopping": (net(TwoLayerNet, early_stopping=True, tol=1e-3), "multiclass", False),
+    "net-multilabel": (net(TwoLayerNet, momentum=0.9), "multilabel", False),
+    "net-float32": (net(TwoLayerNet), "float32", False),
+    "net-regressor": (net(TwoLayerNetRegressor), "regression", False),
+    "net-regressor-2d-momentum": (net(TwoLayerNetRegressor, momentum=0.9), "regression-2d",
+                                  False),
+}  # fmt: skip
+
+
+def setting_data(kind):
+    """(X, y, sample_weight) of a data kind."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((240, 6))
+    weights = None
+    if kind.startswith("regression"):
+        y = X @ rng.standard_normal(6) + 0.1 * rng.standard_normal(240)
+        if kind == "regression-2d":
+            y = np.column_stack([y, X[:, 0] - X[:, 1]])
+        if kind == "regression-weighted":
+            weights = rng.uniform(0.5, 2.0, 240)
+        return X, y, weights
+    n_classes = 3 if kind == "multiclass" else 2
+    y = rng.integers(0, n_classes, 240)
+    X += rng.standard_normal((n_classes, 6))[y]
+    if kind == "multilabel":
+        y = np.column_stack([y, X[:, 1] > 0, X[:, 2] > 0.5]).astype(int)
+    if kind == "weighted":
+        y = np.where(rng.random(240) < 0.2, 1, 0)
+        X[y == 1] += 1.0
+        weights = rng.uniform(0.5, 2.0, 240)
+    if kind == "float32":
+        X = X.astype(np.float32)
+    return X, y, weights
+
+
+def fitted_state(model):
+    """Every fitted array and number of a model, for a bit-for-bit comparison."""
+    state = {}
+    for name, value in vars(model).items():
+        if not name.endswith("_") or name.startswith("_"):
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            value = np.concatenate([np.ravel(v) for v in value])
+        state[name] = value
+    return state
+
+
+def assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        if isinstance(a[name], np.ndarray):
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name, strict=True)
+        else:
+            assert a[name] == b[name] or (a[name] != a[name] and b[name] != b[name]), name
+
+
+INVARIANCE_CASES = [
+    (name, layout)
+    for name, (_, _, sparse) in SETTINGS.items()
+    for layout in (("dense", "csr") if sparse else ("dense",))
+]
+
+
+@pytest.mark.parametrize(("name", "layout"), INVARIANCE_CASES)
+@pytest.mark.parametrize("parallel", [None, "average"])
+def test_n_jobs_never_changes_the_model(name, layout, parallel):
+    # n_jobs 1, 2 and 4 (and -1: every CPU of this machine) give bit-identical models: the
+    # shards (n_shards=3, uneven) decide an 'average' model, never the threads that run them
+    make, kind, _ = SETTINGS[name]
+    X, y, weights = setting_data(kind)
+    if layout == "csr":
+        X = sp.csr_matrix(X)
+    fit_args = {} if weights is None else {"sample_weight": weights}
+    states = []
+    for n_jobs in (1, 2, 4, -1):
+        model = make().set_params(n_jobs=n_jobs, parallel=parallel, n_shards=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, **fit_args)
+        states.append(fitted_state(model))
+        assert np.isfinite(model.loss_curve_).all()
+    for state in states[1:]:
+        assert_same_state(states[0], state)
+
+
+def test_one_shard_is_sequential():
+    make, kind, _ = SETTINGS["logistic-elasticnet-averaged"]
+    X, y, _ = setting_data(kind)
+    sequential = make().fit(X, y)
+    one = make().set_params(parallel="average", n_shards=1, n_jobs=2).fit(X, y)
+    assert_same_state(fitted_state(sequential), fitted_state(one))
+
+
+# -- 'average' is each shard's sequential SGD, mixed ------------------------------------------
+
+
+def mixed(shares, models, names):
+    return [sum(share * np.asarray(getattr(m, name), dtype=np.float64)
+                for share, m in zip(shares, models, strict=True)) for name in names]  # fmt: skip
+
+
+SHARD_RECIPES = {
+    "sgd-elasticnet-averaged": lambda: SGDClassifier(
+        penalty="elasticnet", average=True, learning_rate="optimal"
+    ),
+    "sgd-l1-class_weight": lambda: SGDClassifier(
+        loss="log_loss", penalty="l1", alpha=1e-3, class_weight={1: 2.0}
+    ),
+    "regressor-huber-averaged": lambda: SGDRegressor(loss="huber", average=5),
+    "net-momentum-alpha": lambda: TwoLayerNet(n_hidden=4, momentum=0.9, alpha=1e-3, random_state=0),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "sparse"),
+    [(name, sparse) for name in SHARD_RECIPES for sparse in (False, True)
+     if not (name.startswith("net") and sparse)],  # the nets take dense input
+)  # fmt: skip
+def test_average_epoch_is_each_shards_sequential_sgd_mixed(name, sparse):
+    # One epoch of parallel='average' with 3 uneven shards and shuffle=False equals 3
+    # independent sequential runs, one partial_fit each on its shard's rows (a partial_fit is one
+    # session of the sequential engine, from the same starting weights), mixed by row counts.
+    make = SHARD_RECIPES[name]
+    is_net = isinstance(make(), TwoLayerNet)
+    regression = isinstance(make(), SGDRegressor)
+    X, y, _ = setting_data("regression" if regression else "binary")
+    X = X[:200]
+    y = y[:200]
+    if sparse:
+        X = sp.csr_matrix(X)
+    params = dict(shuffle=False, max_iter=1, tol=None, random_state=0)
+    model = make().set_params(parallel="average", n_shards=3, n_jobs=2, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    bounds = [(0, 66), (66, 133), (133, 200)]
+    classes = None if regression else {"classes": np.unique(y)}
+    shards = []
+    for start, stop in bounds:
+        alone = make().set_params(shuffle=False, random_state=0)
+        alone.partial_fit(X[start:stop], y[start:stop], **(classes or {}))
+        shards.append(alone)
+    shares = [(stop - start) / 200 for start, stop in bounds]
+    if is_net:
+        got = model.coefs_ + model.intercepts_
+        want = [sum(share * m.coefs_[i] for share, m in zip(shares, shards, strict=True))
+                for i in range(2)] + [
+                sum(share * m.intercepts_[i] for share, m in zip(shares, shards, strict=True))
+                for i in range(2)]  # fmt: skip
+    else:
+        got = [model.coef_, model.intercept_]
+        want = mixed(shares, shards, ["coef_", "intercept_"])
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert model.t_ == shards[0].t_ - 66 + 200  # t_ counts every shard's samples
 
 
 def test_average_converges_like_sequential():
@@ -155,21 +379,28 @@ def test_average_converges_like_sequential():
     y = (rng.random(20000) < 1 / (1 + np.exp(-X @ rng.standard_normal(10)))).astype(int)
     kwargs = dict(max_iter=5, tol=None, random_state=0, eta0=0.01)
     sequential = LogisticRegression(**kwargs).fit(X, y)
-    averaged = LogisticRegression(**kwargs, n_jobs=2).fit(X, y)
+    averaged = LogisticRegression(**kwargs, parallel="average", n_shards=2, n_jobs=2).fit(X, y)
     losses = [log_loss(y, model.predict_proba(X)) for model in (sequential, averaged)]
     assert losses[1] <= losses[0] * 1.01
 
 
-def test_shard_count_not_thread_count_decides_average():
-    # n_jobs=4 on a machine with fewer threads still means 4 shards: the same weights anywhere
+def test_average_estimator_is_the_parameter_mixing_reference():
+    # four equal shards: the estimator's mix (shares 1/4) is the reference's mean
     X, y = make_data(n=1000, seed=8)
-    four = LogisticRegression(max_iter=2, tol=None, shuffle=False, n_jobs=4).fit(X, y)
+    four = LogisticRegression(max_iter=2, tol=None, shuffle=False, parallel="average", n_shards=4)
+    four.fit(X, y)
     coef, intercept = np.zeros((1, X.shape[1])), np.zeros(1)
     for _ in range(2):
         order = np.arange(len(y))
         reference.parameter_mixing(reference.logistic_epoch, X, y, order, [coef, intercept], 4,
                                    np.array([0.01]), np.ones(1, np.int64), True)  # fmt: skip
     np.testing.assert_allclose(four.coef_, coef, rtol=1e-10)
+    # and the compiled kernel fastsgd.parallel.logistic_epoch_average
+    coef, intercept = np.zeros((1, X.shape[1])), np.zeros(1)
+    for _ in range(2):
+        logistic_epoch_average(X, y, np.arange(len(y)), coef, intercept, np.array([0.01]),
+                               np.ones(1, np.int64), True, 4)  # fmt: skip
+    np.testing.assert_allclose(four.coef_, coef, rtol=1e-12)
 
 
 def test_net_kernels_take_at_least_one_shard():
@@ -210,6 +441,9 @@ def test_hogwild_learns(estimator):
     model.fit(X, y)
     assert model.score(X, y) > 0.9
     assert np.isfinite(model.loss_curve_).all()
+    # documented as non-deterministic, and tagged so for scikit-learn's checks
+    assert model.__sklearn_tags__().non_deterministic
+    assert not estimator(parallel="average").__sklearn_tags__().non_deterministic
 
 
 def test_net_hogwild_kernel_runs_on_shared_weights():
@@ -222,29 +456,92 @@ def test_net_hogwild_kernel_runs_on_shared_weights():
     assert all(not np.array_equal(a, b) for a, b in zip(params, before, strict=True))
 
 
-# -- parameters --------------------------------------------------------------------------------
+# -- parameters ---------------------------------------------------------------------------------
 
 
 def test_n_jobs_resolution_and_errors():
-    available = numba.config.NUMBA_NUM_THREADS
-    assert resolve_n_jobs(None) == (1, 1)
-    assert resolve_n_jobs(1) == (1, 1)
-    assert resolve_n_jobs(-1) == (available, available)
-    assert resolve_n_jobs(10**6) == (10**6, available)  # shards as asked, threads as there are
+    assert resolve_n_jobs(None) == 1
+    assert resolve_n_jobs(1) == 1
+    assert resolve_n_jobs(3) == 3
+    assert resolve_n_jobs(-1) == joblib.cpu_count()
     X, y = make_data()
     with pytest.raises(ValueError, match="n_jobs == 0"):
-        LogisticRegression(n_jobs=0).fit(X, y)
+        LogisticRegression(n_jobs=0, parallel="average").fit(X, y)
     with pytest.raises(ValueError, match="parallel"):
         LogisticRegression(n_jobs=2, parallel="locks").fit(X, y)
+    with pytest.raises(ValueError, match="n_shards"):
+        LogisticRegression(parallel="average", n_shards=0).fit(X, y)
+
+
+# -- no global side effects at import; a thread-safe layer on the first parallel call ------------
+
+
+def run_script(script, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    environment.update(env)
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                         text=True, timeout=300, env=environment)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_import_changes_nothing_global():
+    # import, sequential and 'average' fits: numba's configuration untouched, no TBB loaded
+    # (libtbb is loaded by the first Hogwild fit, below)
+    layer, tbb_loaded, threads_started = run_script(
+        """
+        import numba, numpy as np
+        import fastsgd, fastsgd.parallel
+        from fastsgd import LogisticRegression, TwoLayerNet
+        from fastsgd.parallel import threading_layer
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((500, 5)); y = (X[:, 0] > 0).astype(int)
+        LogisticRegression(max_iter=2, tol=None).fit(X, y)
+        LogisticRegression(max_iter=2, tol=None, parallel="average", n_jobs=2).fit(X, y)
+        TwoLayerNet(max_iter=2, tol=None, parallel="average", n_jobs=2).fit(X, y)
+        maps = open("/proc/self/maps").read()
+        print(numba.config.THREADING_LAYER, "libtbb" in maps, threading_layer() is not None)
+        """
+    )
+    assert (layer, tbb_loaded, threads_started) == ("default", "False", "False")
+
+
+def test_first_hogwild_fit_picks_a_thread_safe_layer():
+    layer, ok = run_script(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        import numpy as np
+        from fastsgd import LogisticRegression
+        from fastsgd.parallel import threading_layer
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((2000, 5)); y = (X[:, 0] > 0).astype(int)
+        fit = lambda s: LogisticRegression(n_jobs=2, parallel="hogwild", max_iter=2, tol=None,
+                                           random_state=s).fit(X, y)
+        with ThreadPoolExecutor(4) as pool:
+            models = list(pool.map(fit, range(8)))
+        print(threading_layer(), all(m.score(X, y) > 0.9 for m in models))
+        """
+    )
+    assert layer in ("tbb", "omp") and ok == "True"
+
+
+def test_the_users_threading_layer_wins():
+    (layer,) = run_script(
+        """
+        import numpy as np
+        from fastsgd import LogisticRegression
+        from fastsgd.parallel import threading_layer
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((500, 5)); y = (X[:, 0] > 0).astype(int)
+        LogisticRegression(n_jobs=2, parallel="hogwild", max_iter=2, tol=None).fit(X, y)
+        print(threading_layer())
+        """,
+        NUMBA_THREADING_LAYER="workqueue",
+    )
+    assert layer == "workqueue"
 
 
 # -- concurrency from Python threads ---------------------------------------------------------
-
-
-def test_threading_layer_is_thread_safe():
-    X, y = make_data()
-    LogisticRegression(n_jobs=2, max_iter=2, tol=None).fit(X, y)
-    assert threading_layer() in ("tbb", "omp")
 
 
 def fit_weights(seed, strategy):
@@ -269,35 +566,10 @@ def test_concurrent_parallel_fits_from_python_threads():
 def test_grid_search_with_threads_over_parallel_estimators():
     X, y = make_data(n=1500, seed=7)
     grid = {"eta0": [0.001, 0.01, 0.1]}
-    base = LogisticRegression(max_iter=3, tol=None, random_state=0, n_jobs=2)
+    base = LogisticRegression(max_iter=3, tol=None, random_state=0, n_jobs=2, parallel="average")
     serial = GridSearchCV(base, grid, cv=3).fit(X, y)
     with parallel_backend("threading", n_jobs=3):
         threaded = GridSearchCV(base, grid, cv=3, n_jobs=3).fit(X, y)
     np.testing.assert_array_equal(
         serial.cv_results_["mean_test_score"], threaded.cv_results_["mean_test_score"]
     )
-
-
-def test_fresh_process_picks_a_thread_safe_layer():
-    script = textwrap.dedent(
-        """
-        import os
-        os.environ.pop("NUMBA_THREADING_LAYER", None)
-        from concurrent.futures import ThreadPoolExecutor
-        import numpy as np
-        from fastsgd import LogisticRegression
-        from fastsgd.parallel import threading_layer
-        rng = np.random.default_rng(0)
-        X = rng.standard_normal((2000, 5)); y = (X[:, 0] > 0).astype(int)
-        fit = lambda s: LogisticRegression(n_jobs=2, max_iter=2, tol=None, random_state=s).fit(X, y)
-        with ThreadPoolExecutor(4) as pool:
-            models = list(pool.map(fit, range(8)))
-        print(threading_layer(), all(m.score(X, y) > 0.9 for m in models))
-        """
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300, env={k: v for k, v in __import__("os").environ.items()
-                                           if k != "NUMBA_THREADING_LAYER"})  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    layer, ok = out.stdout.split()
-    assert layer in ("tbb", "omp") and ok == "True"

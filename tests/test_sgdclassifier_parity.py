@@ -270,7 +270,7 @@ def test_optimal_needs_positive_alpha():
         LogisticRegression(learning_rate="optimal", alpha=0.0).fit(X, y)
 
 
-def test_parallel_refuses_other_settings():
+def test_hogwild_refuses_other_settings():
     X, y = make_data()
-    with pytest.raises(ValueError, match="parallel='average' trains only dense input"):
-        LogisticRegression(penalty="l2", n_jobs=2).fit(X, y)
+    with pytest.raises(ValueError, match="parallel='hogwild' trains only dense input"):
+        LogisticRegression(penalty="l2", n_jobs=2, parallel="hogwild").fit(X, y)

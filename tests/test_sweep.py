@@ -43,16 +43,16 @@ def test_sklearn_estimator_checks(estimator, check):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("n_jobs", [None, 2])
-def test_matches_separate_fits(n_classes, n_jobs):
+@pytest.mark.parametrize("parallel", [None, "average"])
+def test_matches_separate_fits(n_classes, parallel):
     X, y = make_data(n_classes=n_classes)
     kwargs = dict(max_iter=6, tol=None, shuffle=False, random_state=0)
-    sweep = LogisticRegressionSweep(eta0s=ETA0S, n_jobs=n_jobs, **kwargs).fit(X, y)
+    if parallel is not None:  # in parallel: K averaged fits with the same shards
+        kwargs.update(parallel=parallel, n_shards=3, n_jobs=2)
+    sweep = LogisticRegressionSweep(eta0s=ETA0S, **kwargs).fit(X, y)
     train, validation = stratified_split(y, 0.1, 0)
-    if n_jobs is None:  # one pass over K models computes exactly K sequential fits
-        models, losses = separate_fits(X, y, train, validation, **kwargs)
-    else:  # and in parallel, K averaged fits with the same shards
-        models, losses = separate_fits(X, y, train, validation, n_jobs=n_jobs, **kwargs)
+    # one pass over K models computes exactly K sequential (or averaged) fits
+    models, losses = separate_fits(X, y, train, validation, **kwargs)
     for setting, model in enumerate(models):
         np.testing.assert_allclose(sweep.coefs_path_[setting], model.coef_, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(sweep.intercepts_path_[setting], model.intercept_, rtol=1e-10)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -39,6 +40,13 @@ from fastsgd.estimators._validation import (
     refuse_non_numeric,
 )
 from fastsgd.parallel import STRATEGIES, parallel_region, resolve_n_jobs
+from fastsgd.parallel.threads import (
+    ShardsStopped,
+    ShardThreads,
+    mix,
+    private_copy,
+    shard_slices,
+)
 
 # Re-exported: the other estimators and fastsgd.dask import these from here.
 __all__ = [
@@ -56,6 +64,19 @@ __all__ = [
     "refuse_non_numeric",
     "warn_max_iter_reached",
 ]
+
+
+class ParallelPlan(NamedTuple):
+    """How a fit runs its epochs: ``strategy`` None (sequential), 'average' or 'hogwild'."""
+
+    strategy: str | None
+    n_shards: int
+    n_threads: int
+
+
+# A mean training loss this many times an untrained model's, or the call's first epoch's, reads
+# as divergence (two orders of magnitude).
+EXPLODED = 100.0
 
 # Samples x features x models handled per kernel call. A chunk of this size takes tens of
 # milliseconds: often enough to keep the progress bar live, rare enough that the Python call per
@@ -102,7 +123,8 @@ class SGDBase(BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
-        "parallel": [StrOptions(set(STRATEGIES))],
+        "parallel": [StrOptions(set(STRATEGIES)), None],
+        "n_shards": [Interval(Integral, 1, None, closed="left")],
     }
 
     def save(self, path) -> None:
@@ -233,6 +255,7 @@ class SGDBase(BaseEstimator):
             self.warm_start and self._has_fitted_state() and init is None
         )
         if keep_params:
+            self._refuse_to_continue()
             if (
                 not incremental and classes is not None
                 and not np.array_equal(classes, self.classes_)
@@ -282,47 +305,113 @@ class SGDBase(BaseEstimator):
         row_width = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
         work = max(1, int(self._work_per_sample(row_width, n_classes)))
         chunk = max(1, CHUNK_ELEMENTS // (work * step)) * step
-        n_shards, n_threads = self._shards_and_threads()
-        session = self._start_session(X, params, n_classes, t, weights, n_shards)
-        if n_shards > 1:
-            # One parallel call per epoch: 'average' mixes the shards' weights once per epoch.
-            chunk = max(n_samples, 1)
+        plan = self._parallel_plan()
+        hogwild_shards = plan.n_shards if plan.strategy == "hogwild" else 1
+        session = self._start_session(X, params, n_classes, t, weights, hogwild_shards)
+        if hogwild_shards > 1:
+            chunk = max(n_samples, 1)  # one parallel kernel call per epoch
         # Each stopping unit (a one-vs-rest model, or the whole net) follows SGDClassifier's
         # rule on its own loss; a unit that has stopped keeps its weights (rate 0) while the
         # others train on.
         rates = self._initial_rates(n_classes)
         visits = [order]
 
+        threads = ShardThreads(plan.n_threads) if plan.strategy == "average" else None
+
         def run_epoch(epoch, rates, bar):
             if self.shuffle:
                 visits[0] = next_order()
+            if threads is not None:
+                # every shard starts where a sequential epoch would: t counts the visits
+                return self._run_average_epoch(
+                    X, codes, visits[0], params, rates, chunk, bar, epoch, plan.n_shards,
+                    threads, session, t + epoch * n_samples,
+                )  # fmt: skip
             return self._run_epoch(
-                X, codes, visits[0], params, rates, chunk, bar, epoch, n_shards, n_threads,
-                session,
-            )  # fmt: skip
+                X, codes, visits[0], params, rates, chunk, bar, epoch, plan, session
+            )
 
         def keep_finished(interrupt, finished, n_iter):
             self._keep_finished_epochs(interrupt, finished, classes, n_iter)
 
-        n_iter, t, loss_curve = run_epochs(
-            self, max_iter=max_iter, n_samples=n_samples, n_rows=n_rows, t=t,
-            loss_curve=loss_curve, rates=rates, incremental=incremental, run_epoch=run_epoch,
-            check_epoch=lambda losses, epoch: self._check_finite_after_epoch(
-                X, params, losses, epoch
-            ),
-            snapshot=lambda: self._finished_params(session, params),
-            on_interrupt=keep_finished,
-            validation_scores=None if validation is None else (
-                lambda: self._validation_scores(X, codes, validation, weights, params, session)
-            ),
-            after_epoch=self._after_epoch_rule(session),
-            warning_stacklevel=4,  # run_epochs <- _fit_or_raise <- _fit <- fit <- the caller
-        )  # fmt: skip
+        try:
+            n_iter, t, loss_curve = run_epochs(
+                self, max_iter=max_iter, n_samples=n_samples, n_rows=n_rows, t=t,
+                loss_curve=loss_curve, rates=rates, incremental=incremental, run_epoch=run_epoch,
+                check_epoch=lambda losses, epoch: self._check_finite_after_epoch(
+                    X, params, losses, epoch
+                ),
+                snapshot=lambda: self._finished_params(session, params),
+                on_interrupt=keep_finished,
+                validation_scores=None if validation is None else (
+                    lambda: self._validation_scores(X, codes, validation, weights, params, session)
+                ),
+                after_epoch=self._after_epoch_rule(session),
+                warning_stacklevel=4,  # run_epochs <- _fit_or_raise <- _fit <- fit <- the caller
+            )  # fmt: skip
+        finally:
+            if threads is not None:
+                threads.close()
         self._finish_session(session, params)
         self._commit(classes, params, n_iter, t, loss_curve)
+        self._warn_if_exploded(X, codes, order, weights, loss_curve[len(loss_curve) - n_iter :])
         return self
 
+    def _warn_if_exploded(self, X, codes, rows, weights, losses):
+        """A ConvergenceWarning when this call's training looks diverged (but stayed finite,
+        which the divergence check refuses): an epoch's mean loss far above an untrained
+        model's, the loss grown by orders of magnitude since the call's first epoch, or (a
+        net) one class predicted for every training sample."""
+        if not losses:
+            return
+        untrained = self._untrained_loss(codes, rows, weights)
+        worst = max(losses)
+        grew = (
+            len(losses) > 1
+            and losses[-1] > EXPLODED * max(losses[0], 0.0)
+            and (losses[-1] > untrained)
+        )
+        if worst > EXPLODED * untrained or grew:
+            problem = (
+                f"the mean training loss reached {worst:.3g} (first epoch of this call: "
+                f"{losses[0]:.3g}; an untrained model's is about {untrained:.3g})"
+            )
+        else:
+            problem = self._degenerate_predictions(X, codes, rows, losses)
+            if problem is None:
+                return
+        warnings.warn(
+            f"{type(self).__name__} training looks diverged: {problem}. {self._rate_advice()}",
+            ConvergenceWarning,
+            stacklevel=5,  # _warn_if_exploded <- _fit_or_raise <- _fit <- fit <- the caller
+        )
+
+    def _untrained_loss(self, codes, rows, weights):
+        """About the mean loss of an untrained model (a classifier's at margin 0: at most 1
+        for every loss, on targets +1 / -1), scaled by the sample and class weights."""
+        scale = 1.0
+        if weights is not None and rows.size:
+            scale *= max(1.0, float(np.mean(weights[rows])))
+        class_weight = getattr(self, "_expanded_class_weight", None)
+        if class_weight is not None and class_weight.size:
+            scale *= max(1.0, float(np.max(class_weight)))
+        return scale
+
+    def _degenerate_predictions(self, X, codes, rows, losses):
+        """What is wrong with the trained model's predictions on the training rows (given this
+        call's epoch losses), or None."""
+        return None
+
+    def _rate_advice(self):
+        """The sentence that names the learning rate and suggests a smaller one."""
+        return (
+            f"{self._rate_description()} is likely too large: try a smaller one (for example "
+            f"eta0={float(self.eta0) / 10:g}), or scale the features (for example with "
+            "sklearn.preprocessing.StandardScaler)."
+        )
+
     def _commit(self, classes, params, n_iter, t, loss_curve):
+        self.__dict__.pop("_continue_refusal", None)  # a new training state is complete
         if classes is not None:
             self.classes_ = classes
         self.n_iter_ = n_iter
@@ -352,19 +441,17 @@ class SGDBase(BaseEstimator):
             stacklevel=4,
         )
 
-    def _run_epoch(
-        self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, n_threads, session
-    ):
+    def _run_epoch(self, X, codes, order, params, rates, chunk, bar, epoch, plan, session):
         """One epoch in chunks; returns each stopping unit's mean progressive loss and mean
         objective."""
         loss_sum = np.zeros(rates.size)
         objective_sum = np.zeros(rates.size)
         for start in range(0, order.size, chunk):
             part = order[start : start + chunk]
-            if n_shards > 1:
-                with parallel_region(n_threads):
+            if plan.strategy == "hogwild" and plan.n_shards > 1:
+                with parallel_region(plan.n_threads):
                     losses, objectives = self._run_kernel(
-                        X, codes, part, params, rates, n_shards, session
+                        X, codes, part, params, rates, plan.n_shards, session
                     )
             else:
                 losses, objectives = self._run_kernel(X, codes, part, params, rates, 1, session)
@@ -376,6 +463,48 @@ class SGDBase(BaseEstimator):
                 bar.set_postfix(epoch=epoch + 1, loss=f"{running:.5f}")
         return loss_sum / max(order.size, 1), objective_sum / max(order.size, 1)
 
+    def _run_average_epoch(
+        self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, threads, session, t
+    ):  # fmt: skip
+        """'average' (``fastsgd.parallel.threads``): each shard of the epoch's order runs the
+        sequential engine on its own copy of ``params`` and of the session's training state,
+        from sample count ``t``; ``params`` (and the session's state) become the copies mixed
+        by their visit counts, in shard order. Returns the epoch's mean loss and objective."""
+        slices = shard_slices(order.size, n_shards)
+
+        def run_shard(shard, stop):
+            part = order[slices[shard][0] : slices[shard][1]]
+            mine = [private_copy(p) for p in params]
+            shard_session = self._shard_session(session, X, mine, t)
+            loss_sum = np.zeros(rates.size)
+            objective_sum = np.zeros(rates.size)
+            for start in range(0, part.size, chunk):
+                if stop.is_set():
+                    raise ShardsStopped
+                piece = part[start : start + chunk]
+                losses, objectives = self._run_kernel(
+                    X, codes, piece, mine, rates, 1, shard_session
+                )
+                loss_sum += losses * piece.size
+                objective_sum += objectives * piece.size
+            self._finish_shard(shard_session, mine)
+            return mine, shard_session, loss_sum, objective_sum
+
+        def shard_done(shard, result):
+            bar.update(slices[shard][1] - slices[shard][0])
+            if not bar.disable:
+                bar.set_postfix(epoch=epoch + 1)
+
+        results = threads.run(run_shard, len(slices), shard_done)
+        n_visits = max(order.size, 1)
+        shares = [(stop - start) / n_visits for start, stop in slices]
+        for param, mixed in zip(params, mix(shares, [r[0] for r in results]), strict=True):
+            param[...] = mixed
+        self._mix_shard_sessions(session, [r[1] for r in results], shares)
+        loss_sum = sum(r[2] for r in results)
+        objective_sum = sum(r[3] for r in results)
+        return loss_sum / n_visits, objective_sum / n_visits
+
     # -- hooks with defaults ------------------------------------------------------------------
 
     def _after_epoch_rule(self, session):
@@ -386,10 +515,28 @@ class SGDBase(BaseEstimator):
         """What ``_after_epoch_rule`` needs when no training session exists (fastsgd.dask)."""
         return None
 
-    def _shards_and_threads(self):
-        """(shards of the visiting order, threads) of the ``parallel`` strategy; (1, 1) trains
-        sequentially."""
-        return resolve_n_jobs(self.n_jobs)
+    def _parallel_plan(self):
+        """The ``parallel`` strategy, its shards (part of the model's definition) and the
+        threads that run them (``n_jobs``: never part of the model). One shard is sequential
+        SGD."""
+        strategy = getattr(self, "parallel", None)
+        n_shards = int(getattr(self, "n_shards", 1))
+        n_threads = resolve_n_jobs(self.n_jobs)  # checked (n_jobs=0) even when unused
+        if strategy is None or n_shards == 1:
+            return ParallelPlan(None, 1, 1)
+        return ParallelPlan(strategy, n_shards, min(n_shards, n_threads))
+
+    def _shard_session(self, session, X, params, t):
+        """A training session for one 'average' shard: ``session`` with its own copy of the
+        training state, over the shard's copy ``params``, counting samples from ``t``."""
+        return session
+
+    def _finish_shard(self, session, params):
+        """Bring a shard's ``params`` to their plain form (folding any scale) before mixing."""
+
+    def _mix_shard_sessions(self, session, shard_sessions, shares):
+        """Set the training state that outlives an epoch (a net's velocities) to the shards'
+        states mixed by ``shares``."""
 
     def _epoch_orders(self, rng, n_classes, rows, train):
         """A function that returns each shuffled epoch's visiting order of the ``train`` rows
@@ -409,6 +556,14 @@ class SGDBase(BaseEstimator):
     def _has_fitted_state(self):
         """Whether a fit or partial_fit has left a model (labels, features) to continue from."""
         return hasattr(self, "classes_")
+
+    def _refuse_to_continue(self):
+        """Raise when the fitted model lacks the training state that continuing needs (a model
+        file of an older format: ``fastsgd.persistence`` then sets ``_continue_refusal`` to the
+        reason). Prediction is unaffected."""
+        reason = self.__dict__.get("_continue_refusal")
+        if reason:
+            raise ValueError(reason)
 
     def _has_fitted_weights(self):
         """Whether there are weights to continue from (MLPClassifier's partial_fit goes on from
@@ -530,6 +685,8 @@ class SGDBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = self._accept_sparse
+        # Hogwild's threads race on shared weights: two fits differ
+        tags.non_deterministic = getattr(self, "parallel", None) == "hogwild"
         return tags
 
 

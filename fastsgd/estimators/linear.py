@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -51,9 +51,8 @@ from fastsgd.kernels.linear import (
     weight_work,
 )
 from fastsgd.kernels.shuffle import xorshift_shuffle
-from fastsgd.parallel import STRATEGIES, logistic_epoch_average, logistic_epoch_hogwild
-
-PARALLEL_KERNELS = {"average": logistic_epoch_average, "hogwild": logistic_epoch_hogwild}
+from fastsgd.parallel import STRATEGIES, logistic_epoch_hogwild
+from fastsgd.parallel.threads import private_copy
 
 # scikit-learn scales the intercept's step by this on sparse input (make_dataset's
 # SPARSE_INTERCEPT_DECAY): the intercept sees every sample, a sparse feature only a few.
@@ -227,10 +226,14 @@ class _LinearEngine(SparseCoefMixin):
     def _warns_at_max_iter(self, max_iter):
         return True  # scikit-learn warns at max_iter=1 too
 
-    def _shards_and_threads(self):
-        if self.parallel is None:
-            return 1, 1
-        return super()._shards_and_threads()
+    def _rate_advice(self):
+        if self.learning_rate != "optimal":
+            return super()._rate_advice()
+        return (
+            f"learning_rate='optimal' takes steps of 1 / (alpha (t0 + t)), large with "
+            f"alpha={self.alpha!r}: try a larger alpha, or learning_rate='constant' with a small "
+            "eta0, or scale the features (for example with sklearn.preprocessing.StandardScaler)."
+        )
 
     def _l1_ratio(self):
         """The L1 share of the penalty (l1_ratio=None means 0 outside 'elasticnet')."""
@@ -370,8 +373,7 @@ class _LinearEngine(SparseCoefMixin):
         return weights
 
     def _start_session(self, X, params, n_classes, t, weights, n_shards):
-        coef, intercept = params[0], params[1]
-        n_models = coef.shape[0]
+        n_models = params[0].shape[0]
         positive_class = self._positive_classes(n_models)
         class_weight = self._class_weight_matrix(positive_class)
         penalty = self.penalty
@@ -384,13 +386,13 @@ class _LinearEngine(SparseCoefMixin):
         )  # fmt: skip
         session = _Session(positive_class, class_weight, weights)
         if plain and (n_shards > 1 or n_models > 1):
-            return session  # logistic_epoch's block loop or the parallel kernels
+            return session  # logistic_epoch's block loop or the Hogwild kernel
         if n_shards > 1:
             raise ValueError(
-                f"parallel={self.parallel!r} trains only dense input with the plain logistic "
-                "update (loss='log_loss', penalty=None, learning_rate 'constant' or "
-                "'adaptive', average=False, no sample_weight or class_weight); use "
-                "parallel=None (or n_jobs=None) for these settings."
+                "parallel='hogwild' trains only dense input with the plain logistic update "
+                "(loss='log_loss', penalty=None, learning_rate 'constant' or 'adaptive', "
+                "average=False, no sample_weight or class_weight); parallel='average' trains "
+                "every setting."
             )
         l1_ratio = self._l1_ratio()
         l2_strength = (1.0 - l1_ratio) * self.alpha if penalty in ("l2", "elasticnet") else 0.0
@@ -411,12 +413,20 @@ class _LinearEngine(SparseCoefMixin):
             epsilon,
             self._sparse_intercept_decay if sp.issparse(X) else 1.0,
         )
-        width = coef.shape[1] if l1_strength > 0 else 0
+        session.state = self._new_state(params, t, session.settings)
+        return session
+
+    def _new_state(self, params, t, settings):
+        """The engine's training state over ``params`` at sample count ``t``: no scale, an
+        empty lazy average, no L1 penalty owed yet."""
+        coef, intercept = params[0], params[1]
+        n_models = coef.shape[0]
+        width = coef.shape[1] if settings.l1_strength > 0 else 0
         # (the sweep keeps no averaged weights)
         average_coef, average_intercept = (
             params[2:4] if len(params) > 2 else self._average_accumulators(n_models, 0)
         )
-        session.state = LinearSGDState(
+        return LinearSGDState(
             coef, intercept, average_coef, average_intercept,
             np.full(n_models, float(t)),  # every one-vs-rest model restarts at t_, as in sklearn
             np.zeros(n_models), np.zeros((n_models, width), coef.dtype),
@@ -424,7 +434,24 @@ class _LinearEngine(SparseCoefMixin):
             np.abs(coef).sum(axis=1, dtype=np.float64),
             np.ones(n_models), np.zeros(n_models), np.ones(n_models),
         )  # fmt: skip
-        return session
+
+    def _shard_session(self, session, X, params, t):
+        # a shard's session restarts the engine's state from its copy of the weights, as a
+        # partial_fit call (and a fastsgd.dask block) does
+        if session.state is None:
+            return session  # the plain block loop keeps no state
+        state = self._new_state(params, t, session.settings)
+        # the per-sample counters and scales on cache lines of their own (the weights already
+        # are): shards on other threads write theirs on every sample too
+        counters = {
+            name: private_copy(getattr(state, name))
+            for name in state._fields
+            if name not in ("coef", "intercept", "average_coef", "average_intercept")
+        }
+        return replace(session, state=state._replace(**counters))
+
+    def _finish_shard(self, session, params):
+        self._finish_session(session, params)
 
     @staticmethod
     def _scaled(session):
@@ -468,8 +495,8 @@ class _LinearEngine(SparseCoefMixin):
             X, codes, order, params[0], params[1], rates, session.positive_class,
             self.fit_intercept,
         )  # fmt: skip
-        if n_shards > 1:  # the handout's update on threads (_start_session checked the settings)
-            losses = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
+        if n_shards > 1:  # Hogwild, the handout's update (_start_session checked the settings)
+            losses = logistic_epoch_hogwild(*arguments, n_shards)
             return losses, losses
         if session.state is None:
             # the handout's one-vs-rest: logistic_epoch's block loop (see plain_block_epoch)
@@ -554,8 +581,8 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     epsilon : float, default=0.1
         huber's threshold and the epsilon-insensitive losses' margin.
     n_jobs : int or None, default=None
-        Threads of the ``parallel`` strategy; without one, ignored (the model never depends on
-        it).
+        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1, -1 every
+        CPU); ignored when ``parallel`` is None. It never changes the model.
     random_state : int, RandomState instance or None, default=None
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='optimal'
         'constant' eta0; 'optimal' 1 / (alpha (t0 + t - 1)) with Bottou's t0; 'invscaling'
@@ -572,8 +599,15 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     average : bool or int, default=False
         Averaged SGD from sample number ``average`` on (True: 1).
     parallel : {'average', 'hogwild'} or None, default=None
-        fastsgd only: train on ``n_jobs`` threads with this strategy (the plain log-loss update
-        on dense input only; see ``LogisticRegression``). None: sequential.
+        fastsgd only. None: sequential SGD. 'average': each epoch's visiting order is cut into
+        ``n_shards`` contiguous shards, each trained by this sequential SGD (every setting) on
+        its own copy of the weights and training state, and the copies are mixed by their
+        sample counts (iterative parameter mixing); deterministic. 'hogwild': lock-free shared
+        weights, NOT deterministic, the plain log-loss update on dense input only. See
+        ``LogisticRegression``.
+    n_shards : int, default=4
+        fastsgd only: the shards of ``parallel``, part of the model's definition (1:
+        sequential).
 
     Attributes
     ----------
@@ -626,6 +660,7 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
         warm_start: bool = False,
         average: bool | int = False,
         parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.loss = loss
         self.penalty = penalty
@@ -649,6 +684,7 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
         self.warm_start = warm_start
         self.average = average
         self.parallel = parallel
+        self.n_shards = n_shards
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
@@ -733,8 +769,8 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
     float64 for every loss, penalty, schedule and averaging mode, dense and CSR). The targets
     are read as float64. Differences, as for ``fastsgd.SGDClassifier``: float32 X trains in
     float32, int64 CSR indices are accepted, 'pa1'/'pa2' are not implemented, ``verbose`` is a
-    progress bar; ``n_jobs`` and ``parallel`` are accepted for symmetry with the classifier, but
-    the parallel strategies train only the logistic update, so a regressor trains sequentially.
+    progress bar; ``n_jobs`` never changes the model, and ``parallel='average'`` with
+    ``n_shards`` trains on threads (see ``SGDClassifier``; 'hogwild' is for the log-loss).
 
     Parameters
     ----------
@@ -747,8 +783,8 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='invscaling'
     eta0 : float, default=0.01
     power_t : float, default=0.25
-    n_jobs : int or None, default=None
-    parallel : None, default=None
+    n_jobs, parallel, n_shards :
+        as in ``SGDClassifier`` ('average' only: 'hogwild' trains the log-loss update).
 
     Attributes
     ----------
@@ -801,6 +837,7 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         average: bool | int = False,
         n_jobs: int | None = None,
         parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.loss = loss
         self.penalty = penalty
@@ -823,6 +860,7 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         self.average = average
         self.n_jobs = n_jobs
         self.parallel = parallel
+        self.n_shards = n_shards
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
         """Run one epoch over (X, y), continuing from the current weights."""
@@ -873,6 +911,24 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         seed = int(rng.randint(0, MAX_INT))
         rng.randint(1, MAX_INT)
         return seed
+
+    def _untrained_loss(self, codes, rows, weights):
+        # the loss of predicting 0 for every row (the zero model's), by scikit-learn's formulas
+        residual = np.abs(codes[rows])
+        epsilon = float(self.epsilon)
+        if self.loss == "squared_error":
+            losses = 0.5 * residual**2
+        elif self.loss == "huber":
+            small = residual <= epsilon
+            losses = np.where(small, 0.5 * residual**2, epsilon * (residual - 0.5 * epsilon))
+        elif self.loss == "epsilon_insensitive":
+            losses = np.maximum(0.0, residual - epsilon)
+        else:  # squared_epsilon_insensitive
+            losses = np.maximum(0.0, residual - epsilon) ** 2
+        scale = float(np.mean(losses)) if rows.size else 0.0
+        if weights is not None and rows.size:
+            scale *= max(1.0, float(np.mean(weights[rows])))
+        return max(scale, 1e-12)
 
     def _validation_splitter(self):
         # SGDRegressor's early-stopping split: random, not stratified

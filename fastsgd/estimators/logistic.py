@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sklearn.utils._param_validation import StrOptions
-
 from fastsgd.estimators.linear import SGDClassifier
-from fastsgd.parallel import STRATEGIES
 
 
 class LogisticRegression(SGDClassifier):
@@ -111,20 +108,27 @@ class LogisticRegression(SGDClassifier):
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
-        Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads
-        (``NUMBA_NUM_THREADS``, the cores by default), -2 all but one. More than one runs the
-        ``parallel`` strategy, one call per epoch, on n_jobs shards of the visiting order (on
-        at most numba's thread count): a positive n_jobs gives the same 'average' weights on any
-        machine, a negative one depends on the machine's thread count. Only for dense input
-        and the plain update (penalty None, a constant or adaptive rate, no averaging, no
-        sample or class weights); other settings raise a ValueError.
-    parallel : {'average', 'hogwild'}, default='average'
-        The strategy when n_jobs > 1. 'average': each thread trains its own copy on a contiguous
-        shard of the epoch's visiting order, and the copies are averaged at the end of the epoch
-        (iterative parameter mixing, Zinkevich et al. 2010). Deterministic: a given
-        random_state and n_jobs give bit-identical weights. 'hogwild': all threads update one
-        shared set of weights without locks (Niu et al. 2011); NOT deterministic, and slower
-        than one thread on dense data, where the threads contend for the same cache lines.
+        Threads that run the ``parallel`` strategy's shards, by joblib's rules as in
+        scikit-learn (None: 1, -1: every CPU, -2: all but one). It never changes the model: with
+        ``parallel=None`` it is ignored, and an 'average' model is bit-identical for any n_jobs
+        on any machine.
+    parallel : {'average', 'hogwild'} or None, default=None
+        fastsgd only. None: sequential SGD, the handout's update. 'average': each epoch's
+        visiting order is cut into ``n_shards`` contiguous shards; each shard runs this
+        estimator's sequential SGD, whatever its settings (penalties, schedules, averaging,
+        sample and class weights, CSR input), on its own copy of the weights and their training
+        state, all starting from the same point, and the copies are then mixed, weighted by
+        their sample counts, in shard order (iterative parameter mixing, Zinkevich et al. 2010;
+        ``fastsgd.dask``'s average mode with the blocks as the shards). Deterministic: a given
+        random_state and n_shards give bit-identical weights whatever n_jobs. 'hogwild': n_jobs
+        threads update one shared set of weights without locks (Niu et al. 2011), each on one of
+        n_shards shards; NOT deterministic (two runs differ; the estimator is tagged
+        ``non_deterministic``), only for the plain update on dense input, and slower than one
+        thread on dense data, where the threads contend for the same cache lines.
+    n_shards : int, default=4
+        fastsgd only: how many shards ``parallel`` cuts each epoch into. Part of the model's
+        definition (more shards: more parallelism, less progress per epoch); 1 is sequential
+        SGD. At most n_shards threads work at once.
 
     Attributes
     ----------
@@ -152,12 +156,9 @@ class LogisticRegression(SGDClassifier):
     _sparse_intercept_decay = 1.0
 
     _parameter_constraints: ClassVar[dict] = {
-        **{
-            name: constraint
-            for name, constraint in SGDClassifier._parameter_constraints.items()
-            if name not in ("loss", "epsilon")
-        },
-        "parallel": [StrOptions(set(STRATEGIES))],
+        name: constraint
+        for name, constraint in SGDClassifier._parameter_constraints.items()
+        if name not in ("loss", "epsilon")
     }
 
     def __init__(
@@ -182,7 +183,8 @@ class LogisticRegression(SGDClassifier):
         warm_start: bool = False,
         verbose: int = 0,
         n_jobs: int | None = None,
-        parallel: str = "average",
+        parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.eta0 = eta0
         self.learning_rate = learning_rate
@@ -204,3 +206,4 @@ class LogisticRegression(SGDClassifier):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.parallel = parallel
+        self.n_shards = n_shards

@@ -26,9 +26,8 @@ from fastsgd.kernels.net import (
     unchecked_general_epoch,
     unchecked_plain_epoch,
 )
-from fastsgd.parallel import net_sgd_epoch_average, net_sgd_epoch_hogwild
-
-PARALLEL_KERNELS = {"average": net_sgd_epoch_average, "hogwild": net_sgd_epoch_hogwild}
+from fastsgd.parallel import net_sgd_epoch_hogwild
+from fastsgd.parallel.threads import mix, private_copy
 
 # MLPClassifier's words when batch_size exceeds the samples (then clipped).
 BATCH_CLIPPED = "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
@@ -315,8 +314,8 @@ class _NetBase(SGDBase):
         settings = net_settings(eta=float(rates[0]), **session["settings"])
         arguments = (X, codes, session["weights"], order, *params,
                      tuple(session["velocities"]), settings)  # fmt: skip
-        if n_shards > 1:
-            loss = PARALLEL_KERNELS[self.parallel](*arguments, n_shards)
+        if n_shards > 1:  # Hogwild (all threads on the same weights)
+            loss = net_sgd_epoch_hogwild(*arguments, n_shards)
         # each path compiles only its own loop; the arguments were validated here, so the
         # kernels' own checks are skipped (kernels/net.py: epoch_body)
         elif settings.batch_size > 1:
@@ -327,6 +326,15 @@ class _NetBase(SGDBase):
             loss = unchecked_general_epoch(*arguments)
         losses = np.array([loss])
         return losses, losses
+
+    def _shard_session(self, session, X, params, t):
+        # a shard's own momentum velocities, from the epoch's mixed ones
+        return dict(session, velocities=[private_copy(v) for v in session["velocities"]])
+
+    def _mix_shard_sessions(self, session, shard_sessions, shares):
+        velocities = mix(shares, [shard["velocities"] for shard in shard_sessions])
+        for velocity, mixed in zip(session["velocities"], velocities, strict=True):
+            velocity[...] = mixed
 
     def _after_epoch_rule(self, session):
         """MLPClassifier's bookkeeping after each epoch (in partial_fit too): the best loss or
@@ -396,6 +404,38 @@ class _NetBase(SGDBase):
 
     def _rate_description(self):
         return f"The learning rate eta0={self.eta0!r}"
+
+    def _untrained_loss(self, codes, rows, weights):
+        if self._regression:  # MLPRegressor's squared loss of predicting 0
+            scale = 0.5 * float(np.mean(np.square(codes[rows]))) if rows.size else 0.0
+        else:  # at most 1 per output unit for the logistic/softmax log-loss and squared error
+            scale = float(self.n_outputs_)
+        if weights is not None and rows.size:
+            scale *= max(1.0, float(np.mean(weights[rows])))
+        return max(scale, 1e-12)
+
+    def _degenerate_predictions(self, X, codes, rows, losses):
+        # A net whose hidden units all died (relu) or saturated gives the same output for every
+        # input, so it predicts one class everywhere. Checked on 500 evenly spaced training rows
+        # (a small copy of X). An undertrained net may predict one class too, from outputs that
+        # still depend on the input: that is no divergence, and gives no warning.
+        if self._regression or codes.ndim != 1 or rows.size == 0:
+            return None
+        checked = rows[np.linspace(0, rows.size - 1, min(rows.size, 500)).astype(np.intp)]
+        truth = np.unique(codes[checked])
+        if truth.size < 2:
+            return None
+        scores = self._predict_scores(X[checked])
+        spread = float(np.max(np.ptp(scores, axis=0)))
+        if not spread <= 1e-9 * (1.0 + float(np.max(np.abs(scores)))):
+            return None
+        label = self.predict(X[checked[:1]])[0]
+        label = label.item() if isinstance(label, np.generic) else label
+        return (
+            f"it predicts {label!r} for every training sample checked ({checked.size} rows, "
+            f"which hold {truth.size} classes): its output is the same for every input, its "
+            "hidden units dead or saturated"
+        )
 
     def _sklearn_divergence_words(self, epoch):
         return (  # MLPClassifier's
@@ -485,14 +525,18 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
-        Threads for training: None or 1 trains sequentially, -1 uses all of numba's threads.
-        More than one runs the ``parallel`` strategy on n_jobs shards of the visiting order.
-    parallel : {'average', 'hogwild'}, default='average'
-        The strategy when n_jobs > 1. 'average': each thread trains its own copy (weights and
-        velocities) on a contiguous shard of the epoch's visiting order, and the copies are
-        averaged at the end of the epoch (iterative parameter mixing). Deterministic for a given
-        random_state and n_jobs. 'hogwild': all threads update one shared set of weights
-        without locks; NOT deterministic.
+        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1, -1 every
+        CPU). It never changes the model; ignored when ``parallel`` is None.
+    parallel : {'average', 'hogwild'} or None, default=None
+        fastsgd only. None: sequential SGD. 'average': each epoch's visiting order is cut into
+        ``n_shards`` contiguous shards, each trained by this net's sequential SGD (every option)
+        on its own copy of the weights and momentum velocities, and the copies are mixed by
+        their sample counts (iterative parameter mixing); deterministic, whatever n_jobs.
+        'hogwild': n_jobs threads update one shared set of weights without locks; NOT
+        deterministic (tagged ``non_deterministic``).
+    n_shards : int, default=4
+        fastsgd only: the shards of ``parallel``, part of the model's definition (1:
+        sequential).
 
     Attributes
     ----------
@@ -543,7 +587,8 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         warm_start: bool = False,
         verbose: int = 0,
         n_jobs: int | None = None,
-        parallel: str = "average",
+        parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.n_hidden = n_hidden
         self.activation = activation
@@ -567,6 +612,7 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.parallel = parallel
+        self.n_shards = n_shards
 
     @property
     def _loss_name(self):
@@ -667,7 +713,7 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         0.01 per sample on scikit-learn's own estimator checks.
     n_hidden, activation, learning_rate, power_t, alpha, momentum, nesterovs_momentum,
     early_stopping, validation_fraction, max_iter, tol, n_iter_no_change, batch_size, shuffle,
-    random_state, fit_intercept, warm_start, verbose, n_jobs, parallel
+    random_state, fit_intercept, warm_start, verbose, n_jobs, parallel, n_shards
         As in TwoLayerNet.
 
     Attributes
@@ -704,7 +750,8 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         warm_start: bool = False,
         verbose: int = 0,
         n_jobs: int | None = None,
-        parallel: str = "average",
+        parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.n_hidden = n_hidden
         self.activation = activation
@@ -727,6 +774,7 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.parallel = parallel
+        self.n_shards = n_shards
 
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over (X, y), continuing from the current weights, velocities and

@@ -126,7 +126,8 @@ class LogisticRegressionSweep(LogisticRegression):
         warm_start: bool = False,
         verbose: int = 0,
         n_jobs: int | None = None,
-        parallel: str = "average",
+        parallel: str | None = None,
+        n_shards: int = 4,
     ):
         self.eta0s = eta0s
         self.validation_fraction = validation_fraction
@@ -142,6 +143,7 @@ class LogisticRegressionSweep(LogisticRegression):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.parallel = parallel
+        self.n_shards = n_shards
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> LogisticRegressionSweep:
         """Train every setting on the training part in one pass per epoch; keep the best.
@@ -260,3 +262,9 @@ class LogisticRegressionSweep(LogisticRegression):
 
     def _rate_description(self):
         return f"The largest learning rate in eta0s={self.eta0s!r}"
+
+    def _rate_advice(self):
+        return (
+            f"{self._rate_description()} is likely too large: drop it, or scale the features "
+            "(for example with sklearn.preprocessing.StandardScaler)."
+        )

@@ -1,8 +1,13 @@
-"""Parallel SGD kernels: deterministic parameter averaging and lock-free Hogwild.
+"""Parallel SGD: deterministic parameter averaging and lock-free Hogwild.
 
-``average`` and ``hogwild`` each wrap the sequential kernels of ``fastsgd.kernels`` in a
-``prange`` over shards of the visiting order; ``_threading`` picks a numba threading layer that
-supports concurrent callers (TBB, else OpenMP).
+- ``threads``: the estimators' ``parallel='average'``: shards of each epoch run the sequential
+  engine on Python threads (the kernels release the GIL), and their copies are mixed. Every
+  setting of every estimator; the model depends on ``n_shards``, never on ``n_jobs``.
+- ``average`` and ``hogwild``: compiled kernels, callable from ``@njit`` code, that wrap the
+  sequential kernels in a ``prange`` over shards of the visiting order (the plain logistic update
+  and the nets). The estimators' ``parallel='hogwild'`` runs these.
+- ``_threading`` picks, on the first parallel call and never at import, a numba threading layer
+  that supports concurrent callers (TBB, else OpenMP).
 """
 
 from fastsgd.parallel._threading import (
@@ -11,15 +16,12 @@ from fastsgd.parallel._threading import (
     resolve_n_jobs,
     threading_layer,
 )
-
-configure_threading_layer()
-
-from fastsgd.parallel.average import (  # noqa: E402
+from fastsgd.parallel.average import (
     logistic_epoch_average,
     net_epoch_average,
     net_sgd_epoch_average,
 )
-from fastsgd.parallel.hogwild import (  # noqa: E402
+from fastsgd.parallel.hogwild import (
     logistic_epoch_hogwild,
     net_epoch_hogwild,
     net_sgd_epoch_hogwild,

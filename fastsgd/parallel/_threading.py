@@ -1,16 +1,20 @@
 """Which numba threading layer runs the parallel kernels, and how many threads they get.
 
-The parallel kernels (``parallel=True``) may be launched from several Python threads at once:
+The Hogwild kernels (``parallel=True``) may be launched from several Python threads at once:
 joblib's threading backend, ``GridSearchCV(n_jobs=...)`` with threads, or a user's own pool, all
-of which can call an estimator whose ``n_jobs`` > 1. numba's ``workqueue`` layer, the one numba
-falls back to when nothing else loads, aborts the process on concurrent use. fastsgd therefore
-asks numba for a thread-safe layer: TBB (the ``tbb`` wheel is a dependency on x86-64), else
-OpenMP. TBB is also fork-safe, which GNU OpenMP is not (a child forked after a parallel region
-hangs in its own first one), so TBB comes first.
+of which can call an estimator with ``parallel='hogwild'``. numba's ``workqueue`` layer, the one
+numba falls back to when nothing else loads, aborts the process on concurrent use. So before the
+first parallel kernel an estimator launches, fastsgd asks numba for a thread-safe layer: TBB (the
+``tbb`` wheel is a dependency on x86-64), else OpenMP. TBB is also fork-safe, which GNU OpenMP is
+not (a child forked after a parallel region hangs in its own first one), so TBB comes first.
 
-A user who sets ``NUMBA_THREADING_LAYER`` (or ``numba.config.THREADING_LAYER`` before importing
-fastsgd) keeps that choice. If the layer that ends up running is ``workqueue`` anyway, fastsgd's
-parallel calls take a process-wide lock, so they run one at a time instead of crashing.
+Nothing happens at import: numba's configuration is touched on the first parallel call only
+(``parallel_region``, or ``configure_threading_layer()`` called by a user who launches the
+kernels from their own code), and never when the user chose a layer (``NUMBA_THREADING_LAYER``
+or ``numba.config.THREADING_LAYER``) or numba already started one. If the layer that runs is
+``workqueue`` anyway, fastsgd's parallel calls take a process-wide lock, so they run one at a
+time instead of crashing. The 'average' strategy of the estimators uses none of this: its shards
+run on plain Python threads (``fastsgd.parallel.threads``).
 """
 
 from __future__ import annotations
@@ -50,12 +54,23 @@ def _preload_tbb() -> bool:
     return False
 
 
+_configured = False
+_configure_lock = threading.Lock()
+
+
 def configure_threading_layer() -> None:
-    """Prefer a thread-safe layer unless the user already picked one (called on import)."""
-    _preload_tbb()
-    if "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default":
-        return
-    numba.config.THREADING_LAYER = "threadsafe"
+    """Prefer a thread-safe layer for numba's parallel kernels, unless the user picked one or
+    numba already launched its threads; idempotent. Called before the first parallel kernel."""
+    global _configured
+    with _configure_lock:
+        if _configured:
+            return
+        _configured = True
+        chosen = "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default"
+        if chosen or threading_layer() is not None:
+            return
+        _preload_tbb()
+        numba.config.THREADING_LAYER = "threadsafe"
 
 
 def threading_layer() -> str | None:
@@ -66,20 +81,15 @@ def threading_layer() -> str | None:
         return None
 
 
-def resolve_n_jobs(n_jobs: int | None) -> tuple[int, int]:
-    """``(shards, threads)`` for ``n_jobs``: None or 1 is (1, 1); -1 all of numba's threads,
-    -2 all but one, ...; a positive count is that many shards, on at most numba's threads.
-
-    The shards, not the threads, decide an 'average' result, so a positive n_jobs gives the same
-    weights on any machine; a negative one depends on the machine's thread count.
-    """
-    available = numba.config.NUMBA_NUM_THREADS
-    if n_jobs is None:
-        return 1, 1
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """The threads ``n_jobs`` asks for, by joblib's rules as in scikit-learn: None is 1 (or the
+    ``joblib.parallel_config`` in effect), -1 every CPU, -2 all but one, a positive count that
+    many. Threads never change a model: the shards do (``n_shards``)."""
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning: use None or 1 (one thread), a count, or -1.")
-    shards = max(1, available + 1 + n_jobs) if n_jobs < 0 else n_jobs
-    return shards, min(shards, available)
+    from joblib import effective_n_jobs  # scikit-learn's own dependency; imported when used
+
+    return max(1, effective_n_jobs(n_jobs))
 
 
 @contextlib.contextmanager
@@ -89,6 +99,8 @@ def parallel_region(n_threads: int):
     numba's thread count is per calling thread, so concurrent callers do not disturb each other.
     Under the workqueue layer, which supports no concurrent use, calls are serialized.
     """
+    configure_threading_layer()
+    n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
     previous = numba.get_num_threads()
     lock = _workqueue_lock if threading_layer() not in (None, *THREAD_SAFE_LAYERS) else None
     if lock is not None:
