@@ -6,8 +6,8 @@ runs with that temporary folder as its working directory, so the fastsgd it impo
 on PYTHONPATH if set, else the installed one; the header prints which file it was.
 
 Columns (seconds):
-- import: ``import fastsgd`` in the child (NumPy, SciPy, scikit-learn and Numba included, as
-  fastsgd imports them);
+- import: ``import fastsgd`` and the case's estimator class in the child (NumPy, SciPy,
+  scikit-learn and Numba included, as fastsgd imports them);
 - first fit: the first ``fit`` of the case's estimator (compile-dominated);
 - second fit: a second identical fit (a new estimator, same parameters and data) in the same
   process, kernels already compiled (warm);
@@ -24,6 +24,7 @@ With ``--repeat R`` every case runs R times, each with its own empty cache, and 
 ``median (min)`` over the R runs.
 
     python bench/cold_start.py [--cases NAME,...] [--repeat R] [--json FILE] [--list]
+    fastsgd compile --n-jobs 2 && python bench/cold_start.py --cache "$NUMBA_CACHE_DIR"
     PYTHONPATH=/path/to/other/checkout python bench/cold_start.py   # another fastsgd
 """
 
@@ -84,10 +85,10 @@ import json, sys, time, warnings
 spec = json.loads(sys.argv[1])
 started = time.perf_counter()
 import fastsgd
+cls = getattr(fastsgd, spec["class"], None)  # the estimators may be imported lazily
 imported = time.perf_counter()
 result = {"import": imported - started, "file": fastsgd.__file__,
           "version": getattr(fastsgd, "__version__", "?")}
-cls = getattr(fastsgd, spec["class"], None)
 if cls is None:
     result["missing"] = True
 else:
@@ -117,13 +118,15 @@ print("COLD_START_RESULT " + json.dumps(result), flush=True)
 """
 
 
-def run_once(name, settings=FIT_SETTINGS):
-    """One fresh process with an empty cache; returns its measurements (a dict)."""
+def run_once(name, settings=FIT_SETTINGS, cache=None):
+    """One fresh process with an empty cache (or ``cache``, used as it is); returns its
+    measurements (a dict)."""
     cls, params, data = CASES[name]
     spec = json.dumps({"class": cls, "params": params, "data": data, "settings": settings})
     scratch = tempfile.mkdtemp(prefix="fastsgd-cold-start-")
-    cache = os.path.join(scratch, "numba-cache")
-    os.mkdir(cache)
+    if cache is None:
+        cache = os.path.join(scratch, "numba-cache")
+        os.mkdir(cache)
     env = {**os.environ, "NUMBA_CACHE_DIR": cache}
     try:
         started = time.perf_counter()
@@ -170,6 +173,11 @@ def main():
     parser.add_argument("--json", help="also write every run and the summaries to this file")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument(
+        "--cache",
+        help="use this Numba cache folder as it is instead of an empty one (say, one filled by "
+        "`fastsgd compile`): the first fit then shows what is left to compile",
+    )
+    parser.add_argument(
         "--defaults",
         action="store_true",
         help="fit with the estimators' own max_iter and tol (only random_state=0)",
@@ -197,7 +205,7 @@ def main():
     failed = False
     printed_header = False
     for name in names:
-        runs = [run_once(name, settings) for _ in range(args.repeat)]
+        runs = [run_once(name, settings, args.cache) for _ in range(args.repeat)]
         if not printed_header:
             where = next((run["file"] for run in runs if "file" in run), "?")
             version = next((run["version"] for run in runs if "version" in run), "?")

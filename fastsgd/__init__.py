@@ -7,22 +7,37 @@
 - ``fastsgd.dask`` (optional, ``fastsgd[dask]``; never imported by the rest): training on Dask
   arrays across the workers of a cluster.
 - ``model.save(path)`` / ``fastsgd.load(path)``: model files of arrays and JSON, no pickle.
+- ``fastsgd.compile()`` (``fastsgd compile`` on the command line): every kernel compiled into
+  Numba's on-disk cache ahead of time, so that no first fit compiles.
 - ``fastsgd.kernels``: the compiled epoch kernels, callable from other ``@njit`` code.
 - ``fastsgd.reference``: the same algorithms as plain NumPy loops (baseline and test oracle).
+
+The names above are imported when first used (PEP 562), so ``import fastsgd.kernels`` or
+``import fastsgd.reference`` does not import scikit-learn, and ``import fastsgd`` alone costs
+next to nothing.
 """
 
-from fastsgd.estimators import (
-    LogisticRegression,
-    LogisticRegressionSweep,
-    SGDClassifier,
-    SGDRegressor,
-    TrainingInterruptedWarning,
-    TwoLayerNet,
-    TwoLayerNetRegressor,
-)
-from fastsgd.persistence import load
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it
+_LAZY = {
+    "LogisticRegression": "fastsgd.estimators",
+    "LogisticRegressionSweep": "fastsgd.estimators",
+    "SGDClassifier": "fastsgd.estimators",
+    "SGDRegressor": "fastsgd.estimators",
+    "TrainingInterruptedWarning": "fastsgd.estimators",
+    "TwoLayerNet": "fastsgd.estimators",
+    "TwoLayerNetRegressor": "fastsgd.estimators",
+    "load": "fastsgd.persistence",
+    "compile": "fastsgd._precompile",
+}
+_SUBMODULES = ("estimators", "kernels", "parallel", "persistence", "reference", "io")
+
 __all__ = [
     "LogisticRegression",
     "LogisticRegressionSweep",
@@ -32,5 +47,33 @@ __all__ = [
     "TwoLayerNet",
     "TwoLayerNetRegressor",
     "__version__",
+    "compile",
     "load",
 ]
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names come from __getattr__
+    from fastsgd._precompile import compile
+    from fastsgd.estimators import (
+        LogisticRegression,
+        LogisticRegressionSweep,
+        SGDClassifier,
+        SGDRegressor,
+        TrainingInterruptedWarning,
+        TwoLayerNet,
+        TwoLayerNetRegressor,
+    )
+    from fastsgd.persistence import load
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"fastsgd.{name}")
+    raise AttributeError(f"module 'fastsgd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

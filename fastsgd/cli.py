@@ -245,9 +245,11 @@ def _validate(model, options: dict[str, str], where: str = "") -> None:
         raise _usage_error(_with_options(str(error), options)) from error
 
 
-def _check_writable(path: str, option: str) -> None:
-    """Refuse an output path that cannot be written, before any work; leaves no file behind."""
-    target = Path(path)
+def _check_writable(path: str, option: str, *, replaced: bool = False) -> None:
+    """Refuse an output path that cannot be written, before any work; leaves no file behind.
+    ``replaced``: the file is written beside the target and renamed over it (a model file), so
+    the folder must take a new file even when the target exists."""
+    target = Path(os.path.realpath(path)) if replaced else Path(path)
     folder = target.parent
     if target.is_dir():
         raise CommandError(f"{option} {path}: is a directory")
@@ -256,7 +258,7 @@ def _check_writable(path: str, option: str) -> None:
     if not folder.is_dir():
         raise CommandError(f"{option} {path}: {folder} is not a directory")
     try:
-        if target.exists():
+        if target.exists() and not replaced:
             with open(target, "ab"):  # writable as it is: opened for appending, not changed
                 pass
         else:
@@ -452,7 +454,7 @@ def train(args: argparse.Namespace) -> int:
     from fastsgd.io import load_data
 
     model = _build_model(args)
-    _check_writable(args.out, "--out")
+    _check_writable(args.out, "--out", replaced=True)
     # the linear models train CSR input as it is, except Hogwild (dense input only)
     sparse = args.model in LINEAR_MODELS and model.parallel != "hogwild"
     with _file_errors():
@@ -561,6 +563,24 @@ def bench(args: argparse.Namespace) -> int:
     from fastsgd.benchmark import run
 
     return run(quick=args.quick, json_path=args.json, plot_path=args.plot)
+
+
+def compile_kernels(args: argparse.Namespace) -> int:
+    """Compile every kernel variant of the chosen configurations into Numba's cache."""
+    from fastsgd._precompile import CONFIGURATIONS, compile
+
+    names = args.configurations or None
+    unknown = [name for name in names or () if name not in CONFIGURATIONS]
+    if unknown:
+        raise CommandError(
+            f"unknown configuration {unknown[0]!r}; choose from {', '.join(CONFIGURATIONS)}", 2
+        )
+    result = compile(
+        names, dtypes=args.dtypes, sparse=not args.dense_only, weights=not args.no_weights,
+        n_jobs=args.n_jobs, progress=not args.quiet,
+    )  # fmt: skip
+    print(f"compiled {result['jobs']} variants in {result['seconds']:.1f} s into {result['cache']}")
+    return 0
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -752,6 +772,34 @@ def build_parser() -> argparse.ArgumentParser:
     run_bench.add_argument("--json", help="write the results as JSON here (default: none)")
     run_bench.add_argument("--plot", help="draw a PNG here; needs matplotlib (default: none)")
     run_bench.set_defaults(handler=bench)
+
+    run_compile = command(
+        "compile", "compile every kernel into Numba's cache, ahead of the first fit",
+        "Compile the kernels that fits of the named configurations call (default: every "
+        "configuration but hogwild), for each dtype, dense and CSR input, with and without "
+        "sample weights, into Numba's on-disk cache (NUMBA_CACHE_DIR if set, else __pycache__ "
+        "beside fastsgd's sources). Afterwards a first fit loads its kernels instead of "
+        "compiling them: run it in a Docker image build or a CI cache step.",
+    )  # fmt: skip
+    from fastsgd._precompile import CONFIGURATIONS, DTYPES
+
+    run_compile.add_argument(
+        "configurations", nargs="*", metavar="CONFIGURATION",
+        help=f"among {', '.join(CONFIGURATIONS)} (default: all but hogwild)",
+    )  # fmt: skip
+    run_compile.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES),
+                             help="the input dtypes (default: float64 float32)")  # fmt: skip
+    run_compile.add_argument("--dense-only", action="store_true",
+                             help="skip the CSR variants (default: off)")  # fmt: skip
+    run_compile.add_argument("--no-weights", action="store_true",
+                             help="skip the sample_weight variants (default: off)")  # fmt: skip
+    run_compile.add_argument(
+        "--n-jobs", type=_typed(_positive_int, "a positive integer"), default=None,
+        help="worker processes that share the compiling (default: one, this process)",
+    )  # fmt: skip
+    run_compile.add_argument("--quiet", action="store_true",
+                             help="no progress bar (default: off)")  # fmt: skip
+    run_compile.set_defaults(handler=compile_kernels)
     return parser
 
 

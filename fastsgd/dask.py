@@ -49,22 +49,24 @@ Shuffling: rows never move between blocks, and the blocks are visited in their o
 blocks and mode give the same bits on any cluster, scheduler or number of workers.
 
 The estimator's settings carry over, with the rules of a local fit: the penalties, schedules and
-averaging of LogisticRegression, ``class_weight`` (``'balanced'`` from the counts over all
-blocks), ``sample_weight``, sparse (CSR) blocks for LogisticRegression, ``batch_size``,
-``warm_start``, ``verbose`` (the same tqdm bar over samples), ``loss_curve_`` (each epoch's
-sample-count-weighted mean of the blocks' progressive losses), the nets' ``alpha``, ``momentum``,
-``nesterovs_momentum``, learning-rate schedules and MLP stopping rule (kept by the driver). Each
-block's share of an epoch is one training session, as one ``partial_fit`` call is: the schedule's
-sample counter ``t`` starts at the model's ``t_`` (average: every block; sequential: plus the
-samples of the blocks before it), and LogisticRegression's session state (the L2 scale, the L1
-penalty bookkeeping) restarts there. A net's session goes on with the momentum velocities as the
-weights do (as its partial_fit continues the optimizer): from those the previous block left
-(sequential), or from the blocks' average (average, as ``parallel='average'`` averages each
-shard's velocities); a fit starts them at zero, as a local fit does. After the fit the model
-holds no optimizer state: a later ``partial_fit`` starts a new optimizer, and ``best_loss_`` and
-the other stopping attributes are None. A mini-batch never spans two blocks. ``early_stopping``
-and ``parallel`` other than None raise a ValueError (the blocks are the shards); ``n_jobs`` is
-ignored (it never changes a model).
+averaging of LogisticRegression, ``class_weight`` (``'balanced'`` from the counts over all blocks),
+``sample_weight``, sparse (CSR) blocks for LogisticRegression, ``batch_size``, ``warm_start``,
+``verbose`` (the same tqdm bar over samples), ``loss_curve_`` (each epoch's sample-count-weighted
+mean of the blocks' progressive losses), the nets' ``alpha``, ``momentum``, ``nesterovs_momentum``,
+learning-rate schedules and MLP stopping rule (kept by the driver). Each block's share of an epoch
+is one training session, as one ``partial_fit`` call is: the schedule's sample counter ``t`` starts
+at the model's ``t_`` plus the samples of the blocks before it (in both modes: every sample keeps
+the number it has in a sequential epoch, for the schedule and the averaging), and
+LogisticRegression's session state (the L2 scale, the L1 penalty bookkeeping) restarts there. In
+average mode the averaged weights (``average``) become the mean of every averaged step of every
+block, as a sequential run averages its steps. A net's session goes on with the momentum velocities
+as the weights do (as its partial_fit continues the optimizer): from those the previous block left
+(sequential), or from the blocks' average (average, as ``parallel='average'`` averages each shard's
+velocities); a fit starts them at zero, as a local fit does. After the fit the model holds no
+optimizer state: a later ``partial_fit`` starts a new optimizer, and ``best_loss_`` and the other
+stopping attributes are None. A mini-batch never spans two blocks. ``early_stopping`` and
+``parallel`` other than None raise a ValueError (the blocks are the shards); ``n_jobs`` is ignored
+(it never changes a model).
 
 Faults: each task is a pure function of what it is sent (the weights, its block, its seed) and
 never writes to its inputs, so a task run twice, on any worker, gives the same bits. When a worker
@@ -408,7 +410,7 @@ def _aligned(array):
     return array
 
 
-def _train_block(settings, X, block, seed, before):
+def _train_block(settings, X, block, seed, before, offset=0):
     """One block's share of an epoch, continuing ``before`` = (params, t, rates, loss sums,
     objective sums, samples, velocities): the weights it starts from, the sums of the blocks
     before it, and a net's momentum velocities (None: zero, or no momentum).
@@ -430,7 +432,9 @@ def _train_block(settings, X, block, seed, before):
         estimator._resume = {"velocities": velocities}
     classes = getattr(settings, "classes_", None)
     n_classes = 1 if classes is None else classes.size  # a regressor: one
-    session = estimator._start_session(X, params, n_classes, t, block.weights, 1)
+    # offset: the visits of the blocks before this one in the epoch (average mode), which the
+    # block's sample count (its schedule and averaging) starts after
+    session = estimator._start_session(X, params, n_classes, t + offset, block.weights, 1)
     losses, objectives = estimator._run_kernel(X, block.codes, order, params, rates, 1, session)
     estimator._finish_session(session, params)
     return (
@@ -576,6 +580,7 @@ class _Training:
     def epochs(self, blocks, sizes, classes, counts, n_features, dtype, names):
         estimator = self.estimator
         n_samples = int(sizes.sum())
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         n_classes = 1 if classes is None else classes.size  # a regressor: one, as a local fit
         settings = _settings(estimator, classes, counts, n_features, dtype)
         settings_literal = self.literal(settings, "trained-settings")
@@ -633,9 +638,14 @@ class _Training:
             f"weights-{epoch}",
         )
         if self.mode == "average":  # every block from the same weights
+            # each block counts its samples from where it starts in the epoch's sequence of
+            # blocks, as parallel='average' counts each shard's
+            offsets = [int(offset) for offset in self.offsets]
             tasks = [
-                self.task(_train_block, f"train-{epoch}-{b}", settings, *block, seeds[b], before)
-                for b, block in enumerate(blocks)
+                self.task(
+                    _train_block, f"train-{epoch}-{b}", settings, *block, seeds[b], before, start
+                )
+                for b, (block, start) in enumerate(zip(blocks, offsets, strict=True))
             ]
         else:  # each block from the weights the block before it left
             tasks = []
@@ -660,10 +670,15 @@ class _Training:
             params, _, _, loss_sum, objective_sum, n_samples, velocities = results[-1]
             return params, velocities, loss_sum / n_samples, objective_sum / n_samples
         n_samples = sum(result[5] for result in results)
-        # sum(n_b / n * params_b) in block order. For 2, 4, 8... equal blocks each share is a
-        # power of two, exact, so this is bit for bit the mean that parallel='average' takes.
+        # the estimator's own mix of its shards, bit for bit what parallel='average' takes with
+        # the blocks as the shards: sum(n_b / n * params_b) in block order, and the averaged
+        # weights (when averaging) over every averaged step of every block
         shares = [result[5] / n_samples for result in results]
-        params = mix(shares, [result[0] for result in results])
+        starts = [int(offset) for offset in self.offsets]
+        bounds = [(start, start + r[5]) for start, r in zip(starts, results, strict=True)]
+        params = self.estimator._mix_shard_params(
+            params, [result[0] for result in results], bounds, t
+        )
         velocities = None
         if results[0][6] is not None:  # a net with momentum: its velocities, mixed the same way
             velocities = mix(shares, [result[6] for result in results])
@@ -774,7 +789,6 @@ def _classes(infos, classes):
 def _warm_params(estimator, classes, n_features, dtype):
     """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data (a regressor:
     if its outputs match y's columns, which the weights' shapes check)."""
-    estimator._refuse_to_continue()
     if classes is not None and not np.array_equal(classes, estimator.classes_):
         raise ValueError(
             f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "
@@ -794,6 +808,7 @@ def _warm_params(estimator, classes, n_features, dtype):
         init = {"coef": coef, "intercept": intercept}
         params = estimator._init_params(n_features, classes.size, dtype, None, init)
         return params, estimator._t_start, []
+    estimator._refuse_to_continue()  # going on from the training state (a model file may lack it)
     params = [p.astype(dtype, copy=True) for p in estimator._get_params_arrays()]
     if [p.shape for p in params] != [p.shape for p in wanted]:
         raise ValueError(

@@ -61,7 +61,9 @@ model with ``average`` set and for a net file without the training state (no ``l
 its scalars: written before the state was stored; a version-2 file without it, which save
 never writes, is refused to continue alike); every other version-1 file (a linear model
 without averaging, a net file with its state, a sweep) continues as the saved model would
-have. SGDClassifier and LogisticRegression warm-start ``fit`` from ``coef_`` with a new average
+have (except a version-1 model with ``parallel='average'`` and ``n_jobs`` > 1: version 1 mixed
+its shards with equal weights, this version by their sample counts, the same for equal
+shards). SGDClassifier and LogisticRegression warm-start ``fit`` from ``coef_`` with a new average
 (scikit-learn's rule), which a version-1 file holds: that ``fit`` is never refused.
 Hyperparameters a version-1 file lacks take their defaults, except ``n_shards``: version 1 ran
 its ``parallel`` strategy on ``n_jobs`` shards (sequentially for ``n_jobs=None``, its default),
@@ -91,6 +93,7 @@ import contextlib
 import json
 import math
 import os
+import stat
 import uuid
 import zipfile
 import zlib
@@ -282,13 +285,16 @@ def save(estimator, path: str | os.PathLike) -> None:
     text = json.dumps(meta, allow_nan=False)
     # written beside the target and renamed when complete: a failed or interrupted save never
     # leaves a partial model file (nor destroys the previous one)
-    target = os.path.abspath(os.fspath(path))
+    # a symbolic link keeps pointing at the file it named, now the new one
+    target = os.path.realpath(os.fspath(path))
     partial = os.path.join(
         os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.partial"
     )
     try:
         with open(partial, "xb") as stream:  # the umask's permissions, as a plain open
             np.savez(stream, **{META: np.array(text)}, **arrays)
+        if os.path.exists(target):  # a file written over keeps its permissions
+            os.chmod(partial, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(partial, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -169,6 +169,12 @@ SETTINGS = {
         linear(LogisticRegression, learning_rate="adaptive", average=50, tol=1e-3),
         "multiclass", True,
     ),
+    "logistic-averaged-from-sample-100": (  # averaging starts inside an epoch's later shards
+        linear(LogisticRegression, average=100), "binary", True,
+    ),
+    "regressor-averaged-from-sample-300-optimal": (
+        linear(SGDRegressor, average=300, learning_rate="optimal"), "regression", True,
+    ),
     "logistic-class_weight-sample_weight": (
         linear(LogisticRegression, class_weight="balanced"), "weighted", True,
     ),
@@ -250,11 +256,26 @@ def setting_data(kind):
     return X, y, weights
 
 
+# the training state that partial_fit goes on from: the averaging's and the net optimizer's
+TRAINING_STATE = (
+    "_standard_coef", "_standard_intercept", "_average_coef", "_average_intercept",
+    "_expanded_class_weight", "_no_improvement_count",
+)  # fmt: skip
+
+
 def fitted_state(model):
-    """Every fitted array and number of a model, for a bit-for-bit comparison."""
+    """Every fitted array and number of a model, its training state included (the averaged
+    SGD's sums, the net's momentum velocities and stopping state), for a bit-for-bit
+    comparison."""
     state = {}
     for name, value in vars(model).items():
-        if not name.endswith("_") or name.startswith("_"):
+        if name == "_optimizer_state" and value is not None:
+            for key, item in value.items():
+                if key == "velocities" and item is not None:
+                    item = np.concatenate([np.ravel(v) for v in item])
+                state[f"_optimizer_state[{key}]"] = item
+            continue
+        if name not in TRAINING_STATE and (not name.endswith("_") or name.startswith("_")):
             continue
         if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
             value = np.concatenate([np.ravel(v) for v in value])
@@ -316,16 +337,22 @@ def mixed(shares, models, names):
                 for share, m in zip(shares, models, strict=True)) for name in names]  # fmt: skip
 
 
+# A fresh estimator's partial_fit counts samples from 1, where 'average' gives each shard the
+# sample numbers it has in the epoch: these recipes' steps do not read the count (a constant rate,
+# no averaging); test_average_shards_keep_their_sample_numbers... covers those that do.
 SHARD_RECIPES = {
-    "sgd-elasticnet-averaged": lambda: SGDClassifier(
-        penalty="elasticnet", average=True, learning_rate="optimal"
+    "sgd-elasticnet": lambda: SGDClassifier(
+        penalty="elasticnet", learning_rate="constant", eta0=0.05
     ),
     "sgd-l1-class_weight": lambda: SGDClassifier(
-        loss="log_loss", penalty="l1", alpha=1e-3, class_weight={1: 2.0}
+        loss="log_loss", penalty="l1", alpha=1e-3, class_weight={1: 2.0},
+        learning_rate="constant", eta0=0.05,
     ),
-    "regressor-huber-averaged": lambda: SGDRegressor(loss="huber", average=5),
-    "net-momentum-alpha": lambda: TwoLayerNet(n_hidden=4, momentum=0.9, alpha=1e-3, random_state=0),
-}
+    "regressor-huber": lambda: SGDRegressor(loss="huber", learning_rate="constant"),
+    "net-momentum-alpha": lambda: TwoLayerNet(
+        n_hidden=4, momentum=0.9, alpha=1e-3, random_state=0
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -370,6 +397,52 @@ def test_average_epoch_is_each_shards_sequential_sgd_mixed(name, sparse):
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     assert model.t_ == shards[0].t_ - 66 + 200  # t_ counts every shard's samples
+
+
+def sequential_iterates(X, y, order, coef, intercept, t, **settings):
+    """The NumPy reference's weights after each visit of ``order``, from sample number t."""
+    steps = []
+    for row in order:
+        step = reference.sgd_classifier_epoch(
+            X, y, np.array([row]), coef, intercept, t=t, **settings
+        )
+        intercept, t = step["intercept"], step["t"]
+        steps.append((t - 1, coef.copy(), intercept))
+    return coef, intercept, t, steps
+
+
+@pytest.mark.parametrize("average", [1, 60, 200])
+def test_average_shards_keep_their_sample_numbers_and_average_every_step(average):
+    # The reference: each shard, visit by visit, with the sample numbers it has in a sequential
+    # epoch (its schedule, here 'optimal', and the averaging start read them); the weights
+    # mixed by row counts; the averaged weights the mean of every step averaged so far, over
+    # every shard and epoch (from sample number `average` on).
+    X, y, _ = setting_data("binary")
+    X, y = X[:150], y[:150]
+    model = SGDClassifier(loss="log_loss", penalty=None, learning_rate="optimal", alpha=1e-2,
+                          average=average, shuffle=False, max_iter=2, tol=None,
+                          parallel="average", n_shards=3, n_jobs=2).fit(X, y)  # fmt: skip
+    settings = dict(learning_rate="optimal", alpha=1e-2, loss="log_loss")
+    coef, intercept, averaged = np.zeros(X.shape[1]), 0.0, []
+    for epoch in range(2):
+        copies = []
+        for lo, hi in [(0, 50), (50, 100), (100, 150)]:
+            t = 1 + 150 * epoch + lo
+            copies.append(
+                sequential_iterates(X, y, np.arange(lo, hi), coef.copy(), intercept, t, **settings)
+            )
+            averaged += [(w, b) for number, w, b in copies[-1][3] if number >= average]
+        coef = sum(c[0] for c in copies) / 3
+        intercept = sum(c[1] for c in copies) / 3
+    np.testing.assert_allclose(model._standard_coef[0], coef, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model._standard_intercept[0], intercept, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        model.coef_[0], np.mean([w for w, _ in averaged], axis=0), rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        model.intercept_[0], np.mean([b for _, b in averaged]), rtol=1e-9, atol=1e-12
+    )
+    assert model.t_ == 301
 
 
 def test_average_converges_like_sequential():
@@ -525,7 +598,8 @@ def test_first_hogwild_fit_picks_a_thread_safe_layer():
     assert layer in ("tbb", "omp") and ok == "True"
 
 
-def test_the_users_threading_layer_wins():
+@pytest.mark.parametrize("chosen", ["workqueue", "tbb"])
+def test_the_users_threading_layer_wins(chosen):
     (layer,) = run_script(
         """
         import numpy as np
@@ -536,9 +610,9 @@ def test_the_users_threading_layer_wins():
         LogisticRegression(n_jobs=2, parallel="hogwild", max_iter=2, tol=None).fit(X, y)
         print(threading_layer())
         """,
-        NUMBA_THREADING_LAYER="workqueue",
+        NUMBA_THREADING_LAYER=chosen,
     )
-    assert layer == "workqueue"
+    assert layer == chosen
 
 
 # -- concurrency from Python threads ---------------------------------------------------------

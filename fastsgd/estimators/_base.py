@@ -359,22 +359,23 @@ class SGDBase(BaseEstimator):
 
     def _warn_if_exploded(self, X, codes, rows, weights, losses):
         """A ConvergenceWarning when this call's training looks diverged (but stayed finite,
-        which the divergence check refuses): an epoch's mean loss far above an untrained
-        model's, the loss grown by orders of magnitude since the call's first epoch, or (a
-        net) one class predicted for every training sample."""
+        which the divergence check refuses). From the epochs' mean losses, over two epochs or
+        more: the last stays far above an untrained model's without coming down (not below
+        half the first), or has grown by orders of magnitude over the best epoch. A large loss
+        that falls epoch after epoch (unscaled features with a large first step, say) is a fit
+        on its way, not a diverged one; one epoch cannot tell the two apart, so a single-epoch
+        call (partial_fit) is judged by the net's check only: a net whose output is the same for
+        every training row."""
         if not losses:
             return
+        last = losses[-1]
         untrained = self._untrained_loss(codes, rows, weights)
-        worst = max(losses)
-        grew = (
-            len(losses) > 1
-            and losses[-1] > EXPLODED * max(losses[0], 0.0)
-            and (losses[-1] > untrained)
-        )
-        if worst > EXPLODED * untrained or grew:
+        stuck = last > EXPLODED * untrained and last > 0.5 * losses[0]
+        grew = last > EXPLODED * max(min(losses), 0.0) and last > untrained
+        if len(losses) > 1 and (stuck or grew):
             problem = (
-                f"the mean training loss reached {worst:.3g} (first epoch of this call: "
-                f"{losses[0]:.3g}; an untrained model's is about {untrained:.3g})"
+                f"the mean training loss went from {losses[0]:.3g} in this call's first epoch "
+                f"to {last:.3g} in its last (an untrained model's is about {untrained:.3g})"
             )
         else:
             problem = self._degenerate_predictions(X, codes, rows, losses)
@@ -467,15 +468,17 @@ class SGDBase(BaseEstimator):
         self, X, codes, order, params, rates, chunk, bar, epoch, n_shards, threads, session, t
     ):  # fmt: skip
         """'average' (``fastsgd.parallel.threads``): each shard of the epoch's order runs the
-        sequential engine on its own copy of ``params`` and of the session's training state,
-        from sample count ``t``; ``params`` (and the session's state) become the copies mixed
-        by their visit counts, in shard order. Returns the epoch's mean loss and objective."""
+        sequential engine on its own copy of ``params`` and of the session's training state.
+        Every visit keeps the sample number it has in a sequential epoch that starts at ``t``
+        (shard s counts from t plus the visits before it), for the schedule and the averaging.
+        ``params`` (and the session's state) become the copies mixed by their visit counts, in
+        shard order (``_mix_shard_params``). Returns the epoch's mean loss and objective."""
         slices = shard_slices(order.size, n_shards)
 
         def run_shard(shard, stop):
             part = order[slices[shard][0] : slices[shard][1]]
             mine = [private_copy(p) for p in params]
-            shard_session = self._shard_session(session, X, mine, t)
+            shard_session = self._shard_session(session, X, mine, t + slices[shard][0])
             loss_sum = np.zeros(rates.size)
             objective_sum = np.zeros(rates.size)
             for start in range(0, part.size, chunk):
@@ -498,8 +501,9 @@ class SGDBase(BaseEstimator):
         results = threads.run(run_shard, len(slices), shard_done)
         n_visits = max(order.size, 1)
         shares = [(stop - start) / n_visits for start, stop in slices]
-        for param, mixed in zip(params, mix(shares, [r[0] for r in results]), strict=True):
-            param[...] = mixed
+        mixed = self._mix_shard_params(params, [r[0] for r in results], slices, t)
+        for param, value in zip(params, mixed, strict=True):
+            param[...] = value
         self._mix_shard_sessions(session, [r[1] for r in results], shares)
         loss_sum = sum(r[2] for r in results)
         objective_sum = sum(r[3] for r in results)
@@ -530,6 +534,14 @@ class SGDBase(BaseEstimator):
         """A training session for one 'average' shard: ``session`` with its own copy of the
         training state, over the shard's copy ``params``, counting samples from ``t``."""
         return session
+
+    def _mix_shard_params(self, params, shard_params, bounds, t):
+        """The parameters after an 'average' epoch: the shards' copies (``shard_params``, shard
+        s trained on visits [start, stop) = ``bounds[s]`` of the epoch, from ``params`` at
+        sample count ``t``) mixed by their visit counts, in shard order (``fastsgd.dask``'s
+        average mode mixes its blocks with the same function)."""
+        n_visits = max(bounds[-1][1] - bounds[0][0], 1)
+        return mix([(stop - start) / n_visits for start, stop in bounds], shard_params)
 
     def _finish_shard(self, session, params):
         """Bring a shard's ``params`` to their plain form (folding any scale) before mixing."""

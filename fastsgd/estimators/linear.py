@@ -453,6 +453,31 @@ class _LinearEngine(SparseCoefMixin):
     def _finish_shard(self, session, params):
         self._finish_session(session, params)
 
+    def _mix_shard_params(self, params, shard_params, bounds, t):
+        """The weights mixed by visit counts; the averaged weights (when averaging) the mean of
+        every averaged step of every shard and of the steps averaged before the epoch, as a
+        sequential run averages its steps. Shard s starts at sample number t + start_s, so its
+        engine took the average of the ``before_s`` steps before it to be ``params``'s (the
+        epoch's starting average) and averaged ``own_s`` steps of its own: its running mean
+        holds (before_s * A + own steps) / (before_s + own_s)."""
+        mixed = super()._mix_shard_params(params, shard_params, bounds, t)
+        start = self._average_start()
+        if not start or len(params) < 4:
+            return mixed
+        previous = [params[2], params[3]]  # the average at the epoch's start (float64)
+        count = max(0, t - start)  # steps averaged before the epoch
+        totals = [count * a for a in previous]
+        for (lo, hi), shard in zip(bounds, shard_params, strict=True):
+            first = t + lo  # the sample number of the shard's first visit
+            before = max(0, first - start)
+            own = max(0, first + (hi - lo) - max(start, first))
+            for total, mean, a in zip(totals, shard[2:4], previous, strict=True):
+                total += (before + own) * mean - before * a
+            count += own
+        if count:
+            mixed[2], mixed[3] = (total / count for total in totals)
+        return mixed
+
     @staticmethod
     def _scaled(session):
         """Whether the session's weights carry a scale or a lazy average to fold in at the end
@@ -581,8 +606,9 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     epsilon : float, default=0.1
         huber's threshold and the epsilon-insensitive losses' margin.
     n_jobs : int or None, default=None
-        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1, -1 every
-        CPU); ignored when ``parallel`` is None. It never changes the model.
+        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1 unless a
+        ``joblib.parallel_config`` says otherwise, -1 every CPU); ignored when ``parallel`` is
+        None. It never changes the model.
     random_state : int, RandomState instance or None, default=None
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='optimal'
         'constant' eta0; 'optimal' 1 / (alpha (t0 + t - 1)) with Bottou's t0; 'invscaling'

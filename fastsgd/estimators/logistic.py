@@ -109,7 +109,8 @@ class LogisticRegression(SGDClassifier):
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
         Threads that run the ``parallel`` strategy's shards, by joblib's rules as in
-        scikit-learn (None: 1, -1: every CPU, -2: all but one). It never changes the model: with
+        scikit-learn (None: 1, unless a ``joblib.parallel_config`` says otherwise; -1: every CPU;
+        -2: all but one). It never changes the model: with
         ``parallel=None`` it is ignored, and an 'average' model is bit-identical for any n_jobs
         on any machine.
     parallel : {'average', 'hogwild'} or None, default=None

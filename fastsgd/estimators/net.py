@@ -425,11 +425,15 @@ class _NetBase(SGDBase):
         truth = np.unique(codes[checked])
         if truth.size < 2:
             return None
-        scores = self._predict_scores(X[checked])
+        # X is the validated training array: no second validation (and no feature-name check)
+        W1, W2 = self.coefs_
+        b1, b2 = self.intercepts_
+        scores = self._forward(X[checked], W1, b1, W2, b2)
         spread = float(np.max(np.ptp(scores, axis=0)))
         if not spread <= 1e-9 * (1.0 + float(np.max(np.abs(scores)))):
             return None
-        label = self.predict(X[checked[:1]])[0]
+        index = int(scores[0, 0] > 0) if scores.shape[1] == 1 else int(np.argmax(scores[0]))
+        label = self.classes_[index]
         label = label.item() if isinstance(label, np.generic) else label
         return (
             f"it predicts {label!r} for every training sample checked ({checked.size} rows, "
@@ -525,8 +529,9 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
-        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1, -1 every
-        CPU). It never changes the model; ignored when ``parallel`` is None.
+        Threads that run the ``parallel`` strategy's shards (joblib's rules: None is 1 unless a
+        ``joblib.parallel_config`` says otherwise, -1 every CPU). It never changes the model;
+        ignored when ``parallel`` is None.
     parallel : {'average', 'hogwild'} or None, default=None
         fastsgd only. None: sequential SGD. 'average': each epoch's visiting order is cut into
         ``n_shards`` contiguous shards, each trained by this net's sequential SGD (every option)

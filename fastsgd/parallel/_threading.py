@@ -66,10 +66,12 @@ def configure_threading_layer() -> None:
         if _configured:
             return
         _configured = True
-        chosen = "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default"
-        if chosen or threading_layer() is not None:
+        if threading_layer() is not None:  # numba started its threads already
             return
+        # the user's choice too may be (or fall back to) TBB, which numba finds only preloaded
         _preload_tbb()
+        if "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default":
+            return
         numba.config.THREADING_LAYER = "threadsafe"
 
 

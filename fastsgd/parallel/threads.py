@@ -33,7 +33,8 @@ def shard_slices(n_visits: int, n_shards: int) -> list[tuple[int, int]]:
 
 def mix(shares: Sequence[float], arrays: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
     """``sum(shares[s] * arrays[s][i])`` for each i, summed in shard order. For 2, 4, 8... equal
-    shards every share is a power of two, so the result is exactly their mean."""
+    shards every share is a power of two, so each product is exact (only the sums round), and
+    ``fastsgd.dask``'s average mode, mixing its blocks with this function, gets the same bits."""
     mixed = [shares[0] * a for a in arrays[0]]  # in each array's own dtype
     for share, shard in zip(shares[1:], arrays[1:], strict=True):
         for total, a in zip(mixed, shard, strict=True):

@@ -1,0 +1,73 @@
+"""``fastsgd compile`` / ``fastsgd.compile()``: after it, a first fit compiles nothing.
+
+The reference is Numba's own record of compiling: its ``numba:compile`` events, counted in a
+fresh process that shares the cache ``compile`` filled. A kernel loaded from the on-disk cache
+raises none; a kernel compiled for the fit raises one or more. The negative control (a dtype
+that was not compiled) shows that the probe does see compiling.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fastsgd._precompile import CONFIGURATIONS, _jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = r"""
+import json, sys, warnings
+import numpy as np
+from numba.core import event
+import fastsgd
+dtype, n_classes = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(1)
+X = rng.standard_normal((200, 7)).astype(dtype)
+y = np.arange(200) % n_classes
+with event.install_recorder("numba:compile") as record, warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    fastsgd.LogisticRegression(max_iter=3, tol=None, random_state=0).fit(X, y).predict(X)
+print(json.dumps(sum(1 for _, e in record.buffer if e.is_start)))
+"""
+
+
+def run(arguments, cache):
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": path}
+    out = subprocess.run([sys.executable, *arguments], capture_output=True, text=True, env=env,
+                         timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+@pytest.mark.slow
+def test_after_compile_a_first_fit_compiles_nothing(tmp_path):
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    printed = run(["-m", "fastsgd", "compile", "logistic", "--dtypes", "float64", "--dense-only",
+                   "--no-weights", "--quiet"], cache)  # fmt: skip
+    assert printed.startswith("compiled 2 variants in ") and str(cache) in printed
+    for n_classes in (2, 3):  # the single-model loop and the one-vs-rest block loop
+        assert json.loads(run(["-c", PROBE, "float64", str(n_classes)], cache)) == 0
+    # the control: float32 was not compiled, so its first fit compiles
+    assert json.loads(run(["-c", PROBE, "float32", "2"], cache)) > 0
+
+
+def test_every_configuration_builds_its_input_kinds():
+    jobs = _jobs(CONFIGURATIONS, ("float64", "float32"), sparse=True, weights=True)
+    kinds = {(job[0], job[2], job[3]) for job in jobs}
+    assert ("logistic", "csr", "multiclass") in kinds and ("net", "dense", "multilabel") in kinds
+    assert not any(job[2] == "csr" for job in jobs if job[0].startswith(("net", "sweep")))
+    assert {job[0] for job in jobs} == set(CONFIGURATIONS)
+
+
+def test_unknown_configurations_and_dtypes_are_refused():
+    import fastsgd
+
+    with pytest.raises(ValueError, match="unknown configuration"):
+        fastsgd.compile(["logistc"], progress=False)
+    with pytest.raises(ValueError, match="dtypes must be among"):
+        fastsgd.compile(["logistic"], dtypes=["float16"], progress=False)
