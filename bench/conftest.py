@@ -6,9 +6,15 @@ subsample and is compared per sample.
 """
 
 import os
+from pathlib import Path
 
-import numpy as np
-import pytest
+from fastsgd._devcache import use_source_keyed_cache
+
+# before numba is imported: a cache that follows the sources (fastsgd/_devcache.py)
+use_source_keyed_cache(Path(__file__).resolve().parents[1])
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 N_SAMPLES = int(os.environ.get("FASTSGD_BENCH_N", 1_000_000))
 ROUNDS = int(os.environ.get("FASTSGD_BENCH_ROUNDS", 3))

@@ -35,3 +35,21 @@ def test_bench_suite_runs(tmp_path):
         },
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_cold_start_script_runs_one_path():
+    """bench/cold_start.py: one case in a fresh process with an empty Numba cache."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cold_start.py"), "--cases", "logreg-dense"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("logreg-dense"))
+    seconds = [float(cell) for cell in row.split()[1:5]]  # import, first fit, second fit, process
+    assert len(seconds) == 4 and all(value > 0 for value in seconds)

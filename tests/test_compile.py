@@ -71,3 +71,27 @@ def test_unknown_configurations_and_dtypes_are_refused():
         fastsgd.compile(["logistc"], progress=False)
     with pytest.raises(ValueError, match="dtypes must be among"):
         fastsgd.compile(["logistic"], dtypes=["float16"], progress=False)
+
+
+def test_the_development_cache_follows_the_sources(tmp_path, monkeypatch):
+    from fastsgd._devcache import KEEP, source_hash, use_source_keyed_cache
+
+    package = tmp_path / "fastsgd"
+    (package / "kernels").mkdir(parents=True)
+    (package / "kernels" / "_math.py").write_text("x = 1\n")
+    first = source_hash(package)
+    (package / "kernels" / "_math.py").write_text("x = 2\n")  # a helper changed
+    assert source_hash(package) != first
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    folders = []
+    for version in range(KEEP + 3):
+        (package / "kernels" / "_math.py").write_text(f"x = {version}\n")
+        monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+        folders.append(use_source_keyed_cache(tmp_path))
+        assert os.environ["NUMBA_CACHE_DIR"] == folders[-1]
+    assert len(set(folders)) == KEEP + 3
+    kept = sorted(p.name for p in (tmp_path / ".numba_cache").iterdir())
+    assert len(kept) == KEEP + 1 and Path(folders[-1]).name in kept
+    # a cache the user chose wins
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert use_source_keyed_cache(tmp_path) == str(tmp_path / "mine")
