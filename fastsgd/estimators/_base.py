@@ -19,11 +19,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from fastsgd._names import STRATEGIES
 from fastsgd.estimators._driver import (
     TrainingInterruptedWarning,
     apply_stopping_rule,
@@ -39,7 +39,7 @@ from fastsgd.estimators._validation import (
     float_dtypes,
     refuse_non_numeric,
 )
-from fastsgd.parallel import STRATEGIES, parallel_region, resolve_n_jobs
+from fastsgd.parallel._threading import parallel_region, resolve_n_jobs
 from fastsgd.parallel.threads import (
     ShardsStopped,
     ShardThreads,
@@ -637,6 +637,10 @@ class SGDBase(BaseEstimator):
 
     def _validation_splitter(self):
         """The early-stopping splitter: SGDClassifier's stratified one (a regressor: random)."""
+        # imported here, as the other scikit-learn modules that only a fit with early stopping
+        # or a score needs: importing the estimators stays close to importing sklearn.base
+        from sklearn.model_selection import StratifiedShuffleSplit
+
         return StratifiedShuffleSplit(
             test_size=self.validation_fraction, random_state=self.random_state
         )

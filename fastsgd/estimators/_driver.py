@@ -11,7 +11,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from tqdm.auto import tqdm
 
 
 class TrainingInterruptedWarning(UserWarning):
@@ -73,6 +72,8 @@ def run_epochs(
     held-out rows included, as SGDClassifier counts). ``incremental`` (partial_fit) applies no
     stopping rule and gives no warning.
     """
+    from tqdm.auto import tqdm  # imported by the first fit, not with the estimators
+
     best_loss = np.full(rates.size, np.inf)
     best_score = np.full(rates.size, -np.inf)
     no_improvement = np.zeros(rates.size, dtype=np.int64)

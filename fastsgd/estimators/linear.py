@@ -12,46 +12,33 @@ import inspect
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import expit
 from sklearn.base import RegressorMixin
-from sklearn.linear_model._base import SparseCoefMixin
-from sklearn.metrics import r2_score
-from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight
 
+from fastsgd._names import (
+    CLASSIFICATION_LOSSES,
+    LEARNING_RATES,
+    LINEAR_LOSSES,
+    REGRESSION_LOSSES,
+    STRATEGIES,
+)
+from fastsgd.estimators import _kernels
 from fastsgd.estimators._base import SGDBase, SGDClassifierBase
 from fastsgd.estimators._validation import (
     as_float_array,
     explain_unreadable,
     refuse_non_numeric,
 )
-from fastsgd.kernels import logistic_epoch
-from fastsgd.kernels._math import CLASSIFICATION_LOSSES, LINEAR_LOSSES, REGRESSION_LOSSES
-from fastsgd.kernels.linear import (
-    LEARNING_RATES,
-    LinearSGDSettings,
-    LinearSGDState,
-    linear_sgd_finish,
-    optimal_init,
-    per_weight_block_visits,
-    per_weight_model_visits,
-    plain_block_visits,
-    plain_model_visits,
-    scaled_block_visits,
-    scaled_model_visits,
-    weight_work,
-)
-from fastsgd.kernels.shuffle import xorshift_shuffle
-from fastsgd.parallel import STRATEGIES, logistic_epoch_hogwild
 from fastsgd.parallel.threads import private_copy
 
 # scikit-learn scales the intercept's step by this on sparse input (make_dataset's
@@ -85,19 +72,20 @@ def run_linear_engine(
     n_models = state.coef.shape[0]
     if order.shape[0] == 0 or not rates.any():
         return np.zeros(n_models), np.zeros(n_models)
-    per_weight, scaled = weight_work.py_func(settings)  # no compiling for a test of two flags
+    # no compiling for a test of two flags
+    per_weight, scaled = _kernels.weight_work.py_func(settings)
     if n_models > 1:
         if per_weight:
-            block = per_weight_block_visits
+            block = _kernels.per_weight_block_visits
         else:
-            block = scaled_block_visits if scaled else plain_block_visits
+            block = _kernels.scaled_block_visits if scaled else _kernels.plain_block_visits
         return block(
             X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
         )
     if per_weight:
-        visits = per_weight_model_visits
+        visits = _kernels.per_weight_model_visits
     else:
-        visits = scaled_model_visits if scaled else plain_model_visits
+        visits = _kernels.scaled_model_visits if scaled else _kernels.plain_model_visits
     loss, objective = visits(
         X, y, order, sample_weight, rates[0], positive_class[0], class_weight, settings, state
     )
@@ -111,12 +99,20 @@ class _Session:
     positive_class: np.ndarray
     class_weight: np.ndarray  # (K, 2): the factor for target <= 0 / > 0 of each model
     weights: np.ndarray | None
-    settings: LinearSGDSettings | None = None
-    state: LinearSGDState | None = None
+    settings: Any = None  # fastsgd.kernels.LinearSGDSettings
+    state: Any = None  # fastsgd.kernels.LinearSGDState
     validation_X: object = None
 
 
-class _LinearEngine(SparseCoefMixin):
+def _sparse_coef_mixin():
+    # scikit-learn's own sparsify/densify, imported when called: sklearn.linear_model costs
+    # 49 ms to import (a third of what importing the estimators may add to sklearn.base's)
+    from sklearn.linear_model._base import SparseCoefMixin
+
+    return SparseCoefMixin
+
+
+class _LinearEngine:
     """What SGDClassifier, SGDRegressor and LogisticRegression share: the parameters of the
     linear engine, its weights and its kernel calls (hooks of ``SGDBase``)."""
 
@@ -143,6 +139,16 @@ class _LinearEngine(SparseCoefMixin):
     }
 
     # -- public API ---------------------------------------------------------------------------
+
+    def densify(self):
+        """Convert a sparse coef_ (after ``sparsify``) back to a dense array; returns self.
+        scikit-learn's ``SparseCoefMixin.densify``."""
+        return _sparse_coef_mixin().densify(self)
+
+    def sparsify(self):
+        """Store coef_ as a scipy.sparse CSR matrix (worth it when most weights are zero, as
+        after L1); returns self. scikit-learn's ``SparseCoefMixin.sparsify``."""
+        return _sparse_coef_mixin().sparsify(self)
 
     def fit(
         self,
@@ -196,7 +202,7 @@ class _LinearEngine(SparseCoefMixin):
             keep[train] = True
 
         def next_order():
-            xorshift_shuffle(visits, seed)
+            _kernels.xorshift_shuffle(visits, seed)
             return visits if keep is None else visits[keep[visits]]
 
         return next_order
@@ -399,11 +405,11 @@ class _LinearEngine(SparseCoefMixin):
         l1_strength = l1_ratio * self.alpha if penalty in ("l1", "elasticnet") else 0.0
         epsilon = float(self.epsilon)
         optimal = self.learning_rate == "optimal"
-        session.settings = LinearSGDSettings(
+        session.settings = _kernels.LinearSGDSettings(
             LEARNING_RATES.index(self.learning_rate),
             float(self.power_t),
             float(self.alpha),
-            optimal_init(self.alpha) if optimal else 0.0,
+            _kernels.optimal_init(self.alpha) if optimal else 0.0,
             l2_strength,
             l1_strength,
             start,
@@ -426,7 +432,7 @@ class _LinearEngine(SparseCoefMixin):
         average_coef, average_intercept = (
             params[2:4] if len(params) > 2 else self._average_accumulators(n_models, 0)
         )
-        return LinearSGDState(
+        return _kernels.LinearSGDState(
             coef, intercept, average_coef, average_intercept,
             np.full(n_models, float(t)),  # every one-vs-rest model restarts at t_, as in sklearn
             np.zeros(n_models), np.zeros((n_models, width), coef.dtype),
@@ -482,17 +488,17 @@ class _LinearEngine(SparseCoefMixin):
     def _scaled(session):
         """Whether the session's weights carry a scale or a lazy average to fold in at the end
         (never for the plain update, whose first fit then compiles no linear_sgd_finish)."""
-        return session.state is not None and weight_work.py_func(session.settings)[1]
+        return session.state is not None and _kernels.weight_work.py_func(session.settings)[1]
 
     def _finish_session(self, session, params):
         if self._scaled(session):
-            linear_sgd_finish(session.state)
+            _kernels.linear_sgd_finish(session.state)
 
     def _finished_params(self, session, params):
         if not self._scaled(session):
             return [p.copy() for p in params]
         state = session.state._make(a.copy() for a in session.state)
-        linear_sgd_finish(state)
+        _kernels.linear_sgd_finish(state)
         return [state.coef, state.intercept, state.average_coef, state.average_intercept]
 
     def _plain_scores(self, X_rows, params, session):
@@ -521,11 +527,11 @@ class _LinearEngine(SparseCoefMixin):
             self.fit_intercept,
         )  # fmt: skip
         if n_shards > 1:  # Hogwild, the handout's update (_start_session checked the settings)
-            losses = logistic_epoch_hogwild(*arguments, n_shards)
+            losses = _kernels.logistic_epoch_hogwild(*arguments, n_shards)
             return losses, losses
         if session.state is None:
             # the handout's one-vs-rest: logistic_epoch's block loop (see plain_block_epoch)
-            losses = logistic_epoch(*arguments)
+            losses = _kernels.logistic_epoch(*arguments)
             return losses, losses
         rows = (X.data, X.indices, X.indptr) if sp.issparse(X) else X
         return run_linear_engine(
@@ -958,6 +964,8 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
 
     def _validation_splitter(self):
         # SGDRegressor's early-stopping split: random, not stratified
+        from sklearn.model_selection import ShuffleSplit
+
         return ShuffleSplit(test_size=self.validation_fraction, random_state=self.random_state)
 
     def _validation_scores(self, X, codes, rows, weights, params, session):
@@ -965,6 +973,8 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         scores = self._plain_scores(X_rows, params, session)
         self._check_finite_scores(X_rows, scores)
         sample_weight = None if weights is None else weights[rows]
+        from sklearn.metrics import r2_score
+
         return np.array([r2_score(codes[rows], scores[:, 0], sample_weight=sample_weight)])
 
     def _n_stopping_units(self, n_classes):

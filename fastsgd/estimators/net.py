@@ -11,22 +11,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.base import RegressorMixin
-from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
+from fastsgd._names import ACTIVATIONS, LOSSES, OUTPUTS
+from fastsgd.estimators import _kernels
 from fastsgd.estimators._base import SGDBase, SGDClassifierBase
 from fastsgd.estimators._validation import as_float_array
-from fastsgd.kernels import ACTIVATIONS, LOSSES, OUTPUTS
-from fastsgd.kernels.net import (
-    net_settings,
-    unchecked_batched_epoch,
-    unchecked_general_epoch,
-    unchecked_plain_epoch,
-)
-from fastsgd.parallel import net_sgd_epoch_hogwild
 from fastsgd.parallel.threads import mix, private_copy
 
 # MLPClassifier's words when batch_size exceeds the samples (then clipped).
@@ -218,6 +210,8 @@ class _NetBase(SGDBase):
         # (the same split as on the codes; its errors then name the classes 'False', 'True')
         stratify = (codes[order] == 1).reshape(-1, 1) if self._stratified_split() else None
         try:
+            from sklearn.model_selection import train_test_split
+
             train, held_out = train_test_split(
                 order, random_state=rng, test_size=self.validation_fraction, stratify=stratify
             )
@@ -311,19 +305,19 @@ class _NetBase(SGDBase):
         return np.array([float(self.eta0) if resume is None else resume["rate"]])
 
     def _run_kernel(self, X, codes, order, params, rates, n_shards, session):
-        settings = net_settings(eta=float(rates[0]), **session["settings"])
+        settings = _kernels.net_settings(eta=float(rates[0]), **session["settings"])
         arguments = (X, codes, session["weights"], order, *params,
                      tuple(session["velocities"]), settings)  # fmt: skip
         if n_shards > 1:  # Hogwild (all threads on the same weights)
-            loss = net_sgd_epoch_hogwild(*arguments, n_shards)
+            loss = _kernels.net_sgd_epoch_hogwild(*arguments, n_shards)
         # each path compiles only its own loop; the arguments were validated here, so the
         # kernels' own checks are skipped (kernels/net.py: epoch_body)
         elif settings.batch_size > 1:
-            loss = unchecked_batched_epoch(*arguments)
+            loss = _kernels.unchecked_batched_epoch(*arguments)
         elif settings.momentum == 0.0 and settings.alpha == 0.0:
-            loss = unchecked_plain_epoch(*arguments)
+            loss = _kernels.unchecked_plain_epoch(*arguments)
         else:
-            loss = unchecked_general_epoch(*arguments)
+            loss = _kernels.unchecked_general_epoch(*arguments)
         losses = np.array([loss])
         return losses, losses
 
@@ -690,6 +684,8 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
             predicted = (z2[:, 0] > 0).astype(np.intp)
         else:
             predicted = z2.argmax(axis=1)
+        from sklearn.metrics import accuracy_score
+
         return accuracy_score(targets, predicted, sample_weight=weights)
 
     def __sklearn_tags__(self):
@@ -826,4 +822,6 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
     def _held_out_score(self, z2, targets, weights):
         if not np.isfinite(z2).all():  # MLPRegressor's score of overflowing predictions
             return np.nan
+        from sklearn.metrics import r2_score
+
         return r2_score(targets, z2, sample_weight=weights)

@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import log_loss
 from sklearn.utils import _safe_indexing, assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -214,6 +213,8 @@ class LogisticRegressionSweep(LogisticRegression):
         return rates
 
     def _score_settings(self, X, y, rates):
+        from sklearn.metrics import log_loss  # imported by a fit, not with the estimators
+
         scores = X @ self.coefs_path_.reshape(-1, X.shape[1]).T
         # in float64: sklearn's log_loss clips probabilities at their dtype's eps, which in
         # float32 caps a sample's loss near 15.9 and made float32 sweeps rank differently

@@ -9,6 +9,15 @@ import math
 from numba import njit
 from numba.extending import overload
 
+from fastsgd._names import (  # noqa: F401 - the codes' names, re-exported with the codes
+    ACTIVATIONS,
+    CLASSIFICATION_LOSSES,
+    LINEAR_LOSSES,
+    LOSSES,
+    OUTPUTS,
+    REGRESSION_LOSSES,
+)
+
 
 @njit(cache=True, nogil=True)
 def sigmoid(z):
@@ -94,12 +103,10 @@ def logistic_residual(z, positive):
 
 # Codes shared by the kernels, the reference and the estimators (numba branches on integers).
 LOGISTIC, TANH, RELU, IDENTITY = 0, 1, 2, 3
-ACTIVATIONS = ("logistic", "tanh", "relu", "identity")
 LOG_LOSS, SQUARED_ERROR = 0, 1
-LOSSES = ("log_loss", "squared_error")
 # The net's output units: g2 and what the targets mean (see output_layer).
 OUTPUT_LOGISTIC, OUTPUT_SOFTMAX, OUTPUT_IDENTITY = 0, 1, 2
-OUTPUTS = ("logistic", "softmax", "identity")
+# ACTIVATIONS, LOSSES, OUTPUTS: the codes' names, in fastsgd._names (numba-free)
 
 
 @njit(cache=True, nogil=True)
@@ -250,12 +257,7 @@ def output_layer(z2, a2, d2, targets, row, output, loss_kind):
     HINGE, MODIFIED_HUBER, SQUARED_HINGE, PERCEPTRON, HUBER, EPSILON_INSENSITIVE,
     SQUARED_EPSILON_INSENSITIVE,
 ) = range(2, 9)  # fmt: skip
-LINEAR_LOSSES = (
-    "log_loss", "squared_error", "hinge", "modified_huber", "squared_hinge", "perceptron",
-    "huber", "epsilon_insensitive", "squared_epsilon_insensitive",
-)  # fmt: skip
-CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")
-REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
+# LINEAR_LOSSES (the codes' names), CLASSIFICATION_LOSSES, REGRESSION_LOSSES: in fastsgd._names
 
 # scikit-learn clips every loss gradient to this size (_sgd_fast's MAX_DLOSS)
 MAX_DLOSS = 1e12

@@ -66,6 +66,7 @@ import numpy as np
 from numba import literally, njit, types
 from numba.extending import overload
 
+from fastsgd._names import LEARNING_RATES  # noqa: F401 - re-exported: the codes are here
 from fastsgd.kernels._checks import check_linear
 from fastsgd.kernels._dense import JIT_OPTIONS, VECTOR_FASTMATH
 from fastsgd.kernels._intrinsics import cast_like
@@ -88,7 +89,7 @@ CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE = 0, 1, 2, 3
 # The absolute error per sample is about 1e-16, the rounding of 1 + tail.
 LOSS_FLUSH = 512
 
-LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive")
+# LEARNING_RATES (the codes' names, in this order) comes from fastsgd._names: numba-free
 
 LinearSGDSettings = namedtuple(
     "LinearSGDSettings",

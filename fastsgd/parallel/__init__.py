@@ -10,24 +10,48 @@
   that supports concurrent callers (TBB, else OpenMP).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from fastsgd._names import STRATEGIES
 from fastsgd.parallel._threading import (
     configure_threading_layer,
     parallel_region,
     resolve_n_jobs,
     threading_layer,
 )
-from fastsgd.parallel.average import (
-    logistic_epoch_average,
-    net_epoch_average,
-    net_sgd_epoch_average,
-)
-from fastsgd.parallel.hogwild import (
-    logistic_epoch_hogwild,
-    net_epoch_hogwild,
-    net_sgd_epoch_hogwild,
-)
 
-STRATEGIES = ("average", "hogwild")
+# The compiled kernels, imported when first used, so that the estimators (which import this
+# package for its threads) import numba only when they train.
+_KERNELS = {
+    "logistic_epoch_average": "fastsgd.parallel.average",
+    "net_epoch_average": "fastsgd.parallel.average",
+    "net_sgd_epoch_average": "fastsgd.parallel.average",
+    "logistic_epoch_hogwild": "fastsgd.parallel.hogwild",
+    "net_epoch_hogwild": "fastsgd.parallel.hogwild",
+    "net_sgd_epoch_hogwild": "fastsgd.parallel.hogwild",
+}
+
+if TYPE_CHECKING:
+    from fastsgd.parallel.average import (
+        logistic_epoch_average,
+        net_epoch_average,
+        net_sgd_epoch_average,
+    )
+    from fastsgd.parallel.hogwild import (
+        logistic_epoch_hogwild,
+        net_epoch_hogwild,
+        net_sgd_epoch_hogwild,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _KERNELS:
+        value = getattr(importlib.import_module(_KERNELS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastsgd.parallel' has no attribute {name!r}")
+
 
 __all__ = [
     "STRATEGIES",

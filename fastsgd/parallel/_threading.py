@@ -25,8 +25,6 @@ import os
 import threading
 from importlib import metadata
 
-import numba
-
 THREAD_SAFE_LAYERS = ("tbb", "omp")
 _workqueue_lock = threading.Lock()
 
@@ -70,6 +68,8 @@ def configure_threading_layer() -> None:
             return
         # the user's choice too may be (or fall back to) TBB, which numba finds only preloaded
         _preload_tbb()
+        import numba
+
         if "NUMBA_THREADING_LAYER" in os.environ or numba.config.THREADING_LAYER != "default":
             return
         numba.config.THREADING_LAYER = "threadsafe"
@@ -77,6 +77,8 @@ def configure_threading_layer() -> None:
 
 def threading_layer() -> str | None:
     """The layer numba runs parallel kernels on, or None before the first parallel launch."""
+    import numba  # imported here: the estimators import this module without training
+
     try:
         return numba.threading_layer()
     except ValueError:
@@ -101,6 +103,8 @@ def parallel_region(n_threads: int):
     numba's thread count is per calling thread, so concurrent callers do not disturb each other.
     Under the workqueue layer, which supports no concurrent use, calls are serialized.
     """
+    import numba
+
     configure_threading_layer()
     n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
     previous = numba.get_num_threads()
