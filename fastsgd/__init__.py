@@ -19,8 +19,9 @@ next to nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fastsgd._lazy import attribute_loader
 
 __version__ = "0.1.0"
 
@@ -65,14 +66,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names come from
     from fastsgd.persistence import load
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip __getattr__
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"fastsgd.{name}")
-    raise AttributeError(f"module 'fastsgd' has no attribute {name!r}")
+__getattr__ = attribute_loader(globals(), _LAZY, _SUBMODULES)
 
 
 def __dir__() -> list[str]:

@@ -5,8 +5,7 @@ and numba's start-up); the first fit does. ``_kernels.plain_model_visits`` and t
 kernels themselves (cached here after the first look-up).
 """
 
-import importlib
-from typing import Any
+from fastsgd._lazy import attribute_loader
 
 _WHERE = {
     **dict.fromkeys(
@@ -29,9 +28,4 @@ _WHERE = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = attribute_loader(globals(), _WHERE)

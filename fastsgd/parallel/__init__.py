@@ -10,9 +10,9 @@
   that supports concurrent callers (TBB, else OpenMP).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from fastsgd._lazy import attribute_loader
 from fastsgd._names import STRATEGIES
 from fastsgd.parallel._threading import (
     configure_threading_layer,
@@ -45,12 +45,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _KERNELS:
-        value = getattr(importlib.import_module(_KERNELS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fastsgd.parallel' has no attribute {name!r}")
+__getattr__ = attribute_loader(globals(), _KERNELS)
 
 
 __all__ = [
