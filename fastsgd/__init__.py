@@ -48,12 +48,11 @@ __all__ = [
     "TwoLayerNet",
     "TwoLayerNetRegressor",
     "__version__",
-    "compile",
     "load",
-]
+]  # not "compile" (fastsgd.compile): a star import would hide the builtin
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names come from __getattr__
-    from fastsgd._precompile import compile
+    from fastsgd._precompile import compile  # noqa: F401 - public, but not in __all__
     from fastsgd.estimators import (
         LogisticRegression,
         LogisticRegressionSweep,

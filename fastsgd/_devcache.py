@@ -1,12 +1,12 @@
 """A Numba cache for developing fastsgd that is never stale.
 
-Numba's cache checks only the modification time of the file that defines a kernel, not of the
-helpers it calls from other files (``kernels/_math.py``, say): after a change to a helper, its
-callers elsewhere keep loading the old machine code from the cache. The test suite and the bench
-therefore use a cache folder keyed by a hash of every fastsgd source file,
-``<checkout>/.numba_cache/<hash>``: any change to the sources compiles afresh, and a checkout
-that is back to an earlier state finds that state's folder again. ``NUMBA_CACHE_DIR``, when set,
-wins. Only the newest few folders are kept.
+Numba's cache checks only the file that defines a kernel (its time stamp or, in recent versions,
+its contents), not the helpers it calls from other files (``kernels/_math.py``, say): after a
+change to a helper, its callers elsewhere keep loading the old machine code from the cache. The
+test suite and the bench therefore use a cache folder keyed by a hash of every fastsgd source
+file, ``<checkout>/.numba_cache/<hash>``: any change to the sources compiles afresh, and a
+checkout that is back to an earlier state finds that state's folder again. ``NUMBA_CACHE_DIR``,
+when set, wins. Only the newest few folders are kept.
 """
 
 from __future__ import annotations

@@ -11,11 +11,14 @@ real fit of that configuration calls. Afterwards a first fit loads them from the
 
 The configurations are ``CONFIGURATIONS`` (name -> estimator class and parameters); ``compile()``
 without names compiles all of them, which covers every compiled path of every estimator
-(Hogwild's ``parallel=True`` kernels only when named: ``"hogwild"``).
+(Hogwild's ``parallel=True`` kernels only when named: ``"hogwild"``, ``"net-hogwild"``). Input
+that types differently is compiled on its first fit: a read-only X (a memory map, joblib's
+shared arrays), CSR matrices with int64 indices.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -40,9 +43,14 @@ CONFIGURATIONS: dict[str, tuple[str, dict]] = {
     "net-regressor-momentum-batch": (
         "TwoLayerNetRegressor", {"momentum": 0.9, "batch_size": "auto"}
     ),
+    # the plain update's loops for models that other configurations train scaled
+    "sgd-plain": ("SGDClassifier", {"penalty": None}),
+    "sgd-regressor-plain": ("SGDRegressor", {"penalty": None}),
     "hogwild": ("LogisticRegression", {"parallel": "hogwild", "n_jobs": 2}),
+    "net-hogwild": ("TwoLayerNet", {"parallel": "hogwild", "n_jobs": 2}),
 }  # fmt: skip
-DEFAULT = tuple(name for name in CONFIGURATIONS if name != "hogwild")
+HOGWILD = ("hogwild", "net-hogwild")  # numba parallel=True kernels: compiled when named
+DEFAULT = tuple(name for name in CONFIGURATIONS if name not in HOGWILD)
 DTYPES = ("float64", "float32")
 
 
@@ -65,8 +73,8 @@ def _jobs(names: Iterable[str], dtypes: Sequence[str], sparse: bool, weights: bo
         else:
             targets = ["binary", "multiclass"]
         weighted = [False, True] if weights and cls_name != "LogisticRegressionSweep" else [False]
-        if name == "hogwild":
-            weighted = [False]
+        if name in HOGWILD:  # Hogwild trains dense input, the plain update only
+            layouts, weighted = ["dense"], [False]
         jobs += [
             (name, dtype, layout, target, weight)
             for dtype in dtypes
@@ -126,7 +134,7 @@ def compile(
     progress: bool = True,
 ) -> dict:
     """Compile, into Numba's on-disk cache, every kernel variant the named configurations need
-    (``CONFIGURATIONS``; default: all but "hogwild"), for each dtype in ``dtypes``, dense and
+    (``CONFIGURATIONS``; default: all but the Hogwild ones), for each dtype in ``dtypes``, dense and
     (``sparse``) CSR input, with and without sample weights (``weights``).
 
     ``n_jobs`` worker processes share the work (None: one, in this process; -1: every CPU).
@@ -158,9 +166,17 @@ def compile(
             # in two dtypes...): whole configurations go to one process, so that two processes
             # rarely compile the same kernel at once
             groups = [[job for job in jobs if job[0] == name] for name in names]
-            with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            # spawned, not forked: this process may hold threads (tqdm's monitor, numba's
+            # OpenMP pool) that a forked child would inherit broken
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn) as pool:
                 for group in pool.map(_run_jobs, groups):
                     bar.update(len(group))
+            # Numba rewrites a function's cache index without a lock between processes, so an
+            # entry written by one worker can be lost to another's rewrite: every job once more
+            # here loads what is cached and compiles (and saves) what was lost
+            for job in jobs:
+                _run_job(job)
     from numba.core.config import CACHE_DIR
 
     return {

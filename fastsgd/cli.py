@@ -776,16 +776,16 @@ def build_parser() -> argparse.ArgumentParser:
     run_compile = command(
         "compile", "compile every kernel into Numba's cache, ahead of the first fit",
         "Compile the kernels that fits of the named configurations call (default: every "
-        "configuration but hogwild), for each dtype, dense and CSR input, with and without "
-        "sample weights, into Numba's on-disk cache (NUMBA_CACHE_DIR if set, else __pycache__ "
-        "beside fastsgd's sources). Afterwards a first fit loads its kernels instead of "
-        "compiling them: run it in a Docker image build or a CI cache step.",
+        "configuration but the hogwild ones), for each dtype, dense and CSR input, with and "
+        "without sample weights, into Numba's on-disk cache (NUMBA_CACHE_DIR if set, else "
+        "__pycache__ beside fastsgd's sources). Afterwards a first fit loads its kernels "
+        "instead of compiling them: run it in a Docker image build or a CI cache step.",
     )  # fmt: skip
     from fastsgd._precompile import CONFIGURATIONS, DTYPES
 
     run_compile.add_argument(
         "configurations", nargs="*", metavar="CONFIGURATION",
-        help=f"among {', '.join(CONFIGURATIONS)} (default: all but hogwild)",
+        help=f"among {', '.join(CONFIGURATIONS)} (default: all but the hogwild ones)",
     )  # fmt: skip
     run_compile.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES),
                              help="the input dtypes (default: float64 float32)")  # fmt: skip

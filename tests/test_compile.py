@@ -95,3 +95,12 @@ def test_the_development_cache_follows_the_sources(tmp_path, monkeypatch):
     # a cache the user chose wins
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     assert use_source_keyed_cache(tmp_path) == str(tmp_path / "mine")
+
+
+def test_hogwild_configurations_are_dense_and_named_only():
+    from fastsgd._precompile import DEFAULT, HOGWILD
+
+    jobs = _jobs(HOGWILD, ("float64",), sparse=True, weights=True)
+    assert {job[0] for job in jobs} == {"hogwild", "net-hogwild"}
+    assert all(job[2] == "dense" and not job[4] for job in jobs)
+    assert not set(HOGWILD) & set(DEFAULT)

@@ -58,3 +58,46 @@ def test_the_estimators_import_numba_when_they_train():
         "LogisticRegression(max_iter=1, tol=None).fit(np.eye(4), [0, 1, 0, 1])"
     )
     assert {"numba", "sklearn", "tqdm"} <= loaded_after(statement)
+
+
+THREADS = """
+import threading
+import numpy as np
+from fastsgd import LogisticRegression, SGDRegressor, TwoLayerNet
+X = np.random.default_rng(0).standard_normal((60, 4))
+y = (X[:, 0] > 0).astype(int)
+start = threading.Barrier(3)
+errors = []
+
+def first_fit(model, target):
+    start.wait()
+    try:
+        model.fit(X, target)
+    except BaseException as error:
+        errors.append(repr(error))
+
+jobs = [(LogisticRegression(max_iter=2, tol=None), y), (TwoLayerNet(max_iter=2, tol=None), y),
+        (SGDRegressor(max_iter=2, tol=None, parallel="hogwild"), X[:, 0])]
+threads = [threading.Thread(target=first_fit, args=job) for job in jobs]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors)
+"""
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_first_fits_on_several_threads_import_the_kernels_safely(attempt):
+    # three threads reach the lazily imported kernels at the same moment (a deadlock between
+    # the kernel modules' import locks, before the loader took one lock); the regressor's
+    # Hogwild is refused (an error, but not an import error)
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", THREADS], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": path},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    errors = out.stdout.strip()
+    assert "Deadlock" not in errors and "partially initialized" not in errors, errors
+    assert errors.count("ValueError") == errors.count("trains only dense input") == 1, errors
