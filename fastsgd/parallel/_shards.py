@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-CACHE_LINE_BYTES = 64
+from fastsgd.parallel.threads import CACHE_LINE_BYTES
 
 
 @njit(cache=True, nogil=True)
