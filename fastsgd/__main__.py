@@ -2,4 +2,5 @@ import sys
 
 from fastsgd.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when imported (pytest --doctest-modules imports every module)
+    sys.exit(main())

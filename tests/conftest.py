@@ -1,14 +1,8 @@
 import os
 from pathlib import Path
 
-from fastsgd._devcache import use_source_keyed_cache
-
-# Before anything imports numba: a Numba cache keyed by a hash of fastsgd's sources, so that a
-# changed helper is never served stale from the cache (see fastsgd/_devcache.py)
-use_source_keyed_cache(Path(__file__).resolve().parents[1])
-
-import pytest  # noqa: E402
-from hypothesis import settings  # noqa: E402
+import pytest
+from hypothesis import settings
 
 # Derandomized: the same examples on every run, so CI cannot fail by the luck of a draw.
 # HYPOTHESIS_PROFILE=dev explores fresh random examples.
