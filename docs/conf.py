@@ -24,7 +24,7 @@ import fastsgd  # noqa: E402
 
 project = "fastsgd"
 author = "the fastsgd developers"
-copyright = "2026, the fastsgd developers"  # noqa: A001 - Sphinx's name
+copyright = "2026, the fastsgd developers"
 release = fastsgd.__version__
 version = release
 
@@ -41,9 +41,18 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "examples", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
-                    "auto_examples/*.codeobj.json", "bench.json"]
+exclude_patterns = [
+    "_build",
+    "examples",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "auto_examples/*.md5",
+    "auto_examples/*.codeobj.json",
+    "bench.json",
+]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 

@@ -86,9 +86,7 @@ def test_every_public_name_is_on_an_api_page():
     assert len(listed) == len(DOCUMENTED), "a name is listed twice"
 
 
-@pytest.mark.parametrize(
-    "module, name", DOCUMENTED, ids=[f"{m}.{n}" for m, n in DOCUMENTED]
-)
+@pytest.mark.parametrize("module, name", DOCUMENTED, ids=[f"{m}.{n}" for m, n in DOCUMENTED])
 def test_docstring_is_numpydoc_with_examples(module, name):
     assert not problems(f"{module}.{name}", CHECKS | {"EX01"})
 
