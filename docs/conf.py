@@ -32,7 +32,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -74,16 +73,8 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks = {"GL08", "PR01", "PR02", "RT01", "SS01", "GL02", "GL03"}
 numpydoc_validation_exclude = {r"\._", r"\.__"}
 
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable", None),
-    "sklearn": ("https://scikit-learn.org/stable", None),
-    "numba": ("https://numba.readthedocs.io/en/stable", None),
-}
-# The build must work without a network: intersphinx inventories are fetched when reachable,
-# and a missing one is not a warning that fails -W.
-intersphinx_timeout = 5
-suppress_warnings = ["intersphinx.external", "config.cache"]
+# No intersphinx: the build must give the same result offline (CI, a laptop on a train), and
+# with -W an unreachable inventory would fail it.
 
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
@@ -112,9 +103,14 @@ html_theme_options = {
 html_show_sourcelink = False
 
 
-def skip_metadata_routing(app, what, name, obj, skip, options):
-    """scikit-learn's generated ``set_*_request`` methods: routing plumbing, documented there."""
+def skip_foreign_members(app, what, name, obj, skip, options):
+    """Members that fastsgd's classes inherit from scikit-learn or Python (``get_params``, the
+    generated ``set_*_request`` routing methods, ``Exception.add_note``) are documented there;
+    the methods inherited from fastsgd's own private base classes (``fit``, ``save``) stay."""
     if name.startswith("set_") and name.endswith("_request"):
+        return True
+    module = getattr(obj, "__module__", None) or ""
+    if what == "class" and not module.startswith("fastsgd"):
         return True
     return skip
 
@@ -130,6 +126,6 @@ def require_examples(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("autodoc-skip-member", skip_metadata_routing)
+    app.connect("autodoc-skip-member", skip_foreign_members)
     # before numpydoc (priority 500) turns the sections into reST: the heading line is "Examples"
     app.connect("autodoc-process-docstring", require_examples, priority=400)

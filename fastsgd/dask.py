@@ -79,7 +79,8 @@ state it had before the call.
 Schedulers: a ``distributed.Client`` (the one given, else the default client when it is dask's
 current scheduler) or dask's local schedulers (threads, processes, synchronous). The kernels
 release the GIL, so the threaded scheduler trains blocks in parallel; the processes scheduler
-copies every block into a worker process each epoch.
+copies every block into a worker process each epoch. ``fit``'s examples run on the threaded
+scheduler, without a cluster.
 """
 
 from __future__ import annotations
@@ -141,7 +142,43 @@ __all__ = [
 class DaskTrainingError(RuntimeError):
     """The cluster could not finish a step of the fit (workers died, data was lost).
 
-    The estimator keeps the state it had before the call; the cause is chained (``__cause__``).
+    Raised by ``fit`` when a step cannot be finished. A worker's death alone is no error
+    (distributed runs its tasks again elsewhere and recomputes the blocks it held); this is
+    raised when that is impossible: a task's workers died more than
+    ``distributed.scheduler.allowed-failures`` times, or data cannot be recomputed. The
+    message names the step (the preparation of the blocks, or an epoch). The estimator
+    keeps the state it had before the call; the cause is chained (``__cause__``). A subclass
+    of ``RuntimeError``.
+
+    See Also
+    --------
+    fit : Training on dask data.
+
+    Examples
+    --------
+    A lost block, simulated here by a block whose computation is cancelled, as a task is
+    when its workers are gone:
+
+    >>> from concurrent.futures import CancelledError
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> def lost(block):
+    ...     raise CancelledError("a worker died")
+    >>> X = da.zeros((20, 3), chunks=(10, 3)).map_blocks(lost, dtype=np.float64)
+    >>> y = da.from_array(np.arange(20) % 2, chunks=10)
+    >>> model = LogisticRegression(max_iter=2, tol=None)
+    >>> try:
+    ...     fastsgd.dask.fit(model, X, y)
+    ... except fastsgd.dask.DaskTrainingError as error:
+    ...     print(error)
+    ...     print(repr(error.__cause__))
+    LogisticRegression could not finish the preparation of the blocks on the cluster:
+    CancelledError: a worker died. The estimator keeps the state it had before this call.
+    CancelledError('a worker died')
+    >>> hasattr(model, "coef_")  # not fitted, as before the call
+    False
     """
 
 
@@ -160,12 +197,21 @@ def fit(
 ) -> Trainable:
     """Train ``estimator`` on dask data and return it, fitted (the same object).
 
+    Each epoch runs the estimator's compiled epoch on every row block, on the worker that
+    holds it; only the weights move between the driver and the blocks. ``mode='average'``
+    starts every block from the same weights and averages the results (iterative parameter
+    mixing, the blocks as the shards); ``mode='sequential'`` visits the blocks one after
+    another, each continuing from the weights the previous one left (exact sequential SGD).
+    The module's documentation gives the details.
+
     Parameters
     ----------
     estimator : SGDClassifier, LogisticRegression, TwoLayerNet or TwoLayerNetRegressor
         Its parameters set the training, as in ``estimator.fit``; ``warm_start`` starts from
         its current weights as a local fit does (SGDClassifier and LogisticRegression: from
-        coef_ and intercept_ with t_ restarted, as scikit-learn).
+        ``coef_`` and ``intercept_`` with ``t_`` restarted, as scikit-learn).
+        ``early_stopping`` and ``parallel`` other than None are refused (the blocks are the
+        shards); ``n_jobs`` is ignored.
     X : dask Array of shape (n_samples, n_features), or dask DataFrame
         Chunked along rows (an array chunked along columns too is rechunked to one column chunk
         first, which moves it once). Dataframe partitions reach the estimator as pandas frames,
@@ -191,6 +237,69 @@ def fit(
         The estimator passed, fitted: ``coef_`` (or ``coefs_``), ``classes_`` (classifiers),
         ``n_outputs_`` (nets), ``n_iter_``, ``t_``, ``loss_curve_``, ``n_features_in_`` as after
         a local fit.
+
+    Raises
+    ------
+    TypeError
+        If the estimator is not one of those above (``LogisticRegressionSweep`` included), X
+        is not a dask Array or DataFrame, or y or sample_weight not a dask collection.
+    ValueError
+        For an unknown ``mode``, ``early_stopping`` or ``parallel`` set, ``classes`` given to
+        a regressor, fewer than two classes, labels outside ``classes``, a multilabel y,
+        ``class_weight='balanced'`` with a class that has no samples, X, y and
+        sample_weight in different numbers of blocks, blocks that differ in their features or
+        outputs, no rows, or a ``warm_start`` that cannot continue (other classes, features or
+        outputs); and what a local fit refuses, as each block is validated as a local fit
+        validates its data.
+    DaskTrainingError
+        If the cluster cannot finish a step (workers died, data was lost); the estimator then
+        keeps the state it had before the call.
+
+    See Also
+    --------
+    predict : Prediction block by block, lazily.
+    fastsgd.parallel : The local parallel strategies, ``parallel='average'`` among them.
+
+    Examples
+    --------
+    Without a ``distributed.Client``, ``fit`` runs on dask's local scheduler (threads). In
+    ``'sequential'`` mode with ``shuffle=False`` it is a local fit on the concatenated data:
+
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> Xd, yd = da.from_array(X, chunks=(100, 4)), da.from_array(y, chunks=100)
+    >>> settings = dict(eta0=0.05, max_iter=5, tol=None, shuffle=False, random_state=0)
+    >>> model = fastsgd.dask.fit(LogisticRegression(**settings), Xd, yd, mode="sequential")
+    >>> local = LogisticRegression(**settings).fit(X, y)
+    >>> bool(np.allclose(model.coef_, local.coef_)), model.n_iter_, model.t_ == local.t_
+    (True, 5, True)
+
+    In ``'average'`` mode every block starts each epoch from the same weights, and the
+    weights become the blocks' results averaged with weights ``n_b / n``. One epoch on two
+    blocks of 150 rows:
+
+    >>> settings["max_iter"] = 1
+    >>> Xd, yd = da.from_array(X, chunks=(150, 4)), da.from_array(y, chunks=150)
+    >>> model = fastsgd.dask.fit(LogisticRegression(**settings), Xd, yd, mode="average")
+    >>> first = LogisticRegression(**settings).fit(X[:150], y[:150])
+    >>> second = LogisticRegression(**settings).fit(X[150:], y[150:])
+    >>> bool(np.allclose(model.coef_, (first.coef_ + second.coef_) / 2))
+    True
+    >>> bool(np.allclose(model.intercept_, (first.intercept_ + second.intercept_) / 2))
+    True
+
+    Its ``loss_curve_`` holds each epoch's sample-count-weighted mean of the blocks'
+    progressive losses, and the result is an ordinary fitted estimator:
+
+    >>> bool(np.isclose(model.loss_curve_[0], (first.loss_curve_[0] + second.loss_curve_[0]) / 2))
+    True
+    >>> round(model.score(X, y), 2)
+    0.95
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
@@ -216,23 +325,214 @@ def fit(
 
 
 def predict(estimator: Trainable, X: Any) -> da.Array:
-    """``estimator.predict`` on each row block of X: a lazy dask array of labels (a regressor:
-    of values, 1-D or 2-D as its ``predict``)."""
+    """``estimator.predict`` on each row block of X: a lazy dask array of labels.
+
+    A regressor's: of values, 1-D or 2-D as its ``predict``.
+
+    ``map_blocks`` on a dask array, ``map_partitions`` on a dask dataframe (whose pandas
+    partitions keep their column names, so a model fitted with feature names predicts
+    without a warning). The estimator is sent to the blocks as it is; it can come from a
+    local fit or from ``fit``.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier, LogisticRegression, TwoLayerNet or TwoLayerNetRegressor
+        A fitted estimator.
+    X : dask Array of shape (n_samples, n_features), or dask DataFrame
+        The samples, in row blocks (an array chunked along columns too is rechunked to one
+        column chunk).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,) or (n_samples, n_outputs)
+        The predicted labels (a regressor: values), one block per row block of X; nothing is
+        computed until ``.compute()``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If X is not a 2-D dask Array or a dask DataFrame.
+
+    See Also
+    --------
+    fit : Training on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> model = LogisticRegression(eta0=0.05, max_iter=5, tol=None, random_state=0).fit(X, y)
+    >>> Xd = da.from_array(X, chunks=(100, 4))
+    >>> labels = fastsgd.dask.predict(model, Xd)
+    >>> labels.chunks
+    ((100, 100, 100),)
+    >>> bool((labels.compute() == model.predict(X)).all())
+    True
+    """
     return _map_rows(estimator, X, "predict")
 
 
 def predict_proba(estimator: SGDClassifier | TwoLayerNet, X: Any) -> da.Array:
-    """``estimator.predict_proba`` on each row block of X: lazy, (n_samples, n_classes)."""
+    """``estimator.predict_proba`` on each row block of X: lazy, (n_samples, n_classes).
+
+    ``map_blocks`` on a dask array, ``map_partitions`` on a dask dataframe (whose pandas
+    partitions keep their column names, so a model fitted with feature names predicts
+    without a warning). The estimator is sent to the blocks as it is; it can come from a
+    local fit or from ``fit``.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
+        A fitted estimator.
+    X : dask Array of shape (n_samples, n_features), or dask DataFrame
+        The samples, in row blocks (an array chunked along columns too is rechunked to one
+        column chunk).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples, n_classes)
+        The class probabilities, one block per row block of X.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If X is not a 2-D dask Array or a dask DataFrame.
+
+    See Also
+    --------
+    fit : Training on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> model = LogisticRegression(eta0=0.05, max_iter=5, tol=None, random_state=0).fit(X, y)
+    >>> Xd = da.from_array(X, chunks=(100, 4))
+    >>> proba = fastsgd.dask.predict_proba(model, Xd)
+    >>> proba.shape, proba.chunks
+    ((300, 2), ((100, 100, 100), (2,)))
+    >>> bool(np.allclose(proba.compute(), model.predict_proba(X)))
+    True
+    """
     return _map_rows(estimator, X, "predict_proba")
 
 
 def predict_log_proba(estimator: SGDClassifier | TwoLayerNet, X: Any) -> da.Array:
-    """``estimator.predict_log_proba`` on each row block of X (lazy)."""
+    """``estimator.predict_log_proba`` on each row block of X (lazy).
+
+    ``map_blocks`` on a dask array, ``map_partitions`` on a dask dataframe (whose pandas
+    partitions keep their column names, so a model fitted with feature names predicts
+    without a warning). The estimator is sent to the blocks as it is; it can come from a
+    local fit or from ``fit``.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
+        A fitted estimator.
+    X : dask Array of shape (n_samples, n_features), or dask DataFrame
+        The samples, in row blocks (an array chunked along columns too is rechunked to one
+        column chunk).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples, n_classes)
+        The logarithms of the class probabilities, one block per row block of X.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If X is not a 2-D dask Array or a dask DataFrame.
+
+    See Also
+    --------
+    fit : Training on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> model = LogisticRegression(eta0=0.05, max_iter=5, tol=None, random_state=0).fit(X, y)
+    >>> Xd = da.from_array(X, chunks=(100, 4))
+    >>> log_proba = fastsgd.dask.predict_log_proba(model, Xd)
+    >>> log_proba.shape
+    (300, 2)
+    >>> bool(np.allclose(log_proba.compute(), model.predict_log_proba(X)))
+    True
+    """
     return _map_rows(estimator, X, "predict_log_proba")
 
 
 def decision_function(estimator: SGDClassifier, X: Any) -> da.Array:
-    """``estimator.decision_function`` on each row block of X (lazy)."""
+    """``estimator.decision_function`` on each row block of X (lazy).
+
+    ``map_blocks`` on a dask array, ``map_partitions`` on a dask dataframe (whose pandas
+    partitions keep their column names, so a model fitted with feature names predicts
+    without a warning). The estimator is sent to the blocks as it is; it can come from a
+    local fit or from ``fit``.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier or LogisticRegression
+        A fitted estimator.
+    X : dask Array of shape (n_samples, n_features), or dask DataFrame
+        The samples, in row blocks (an array chunked along columns too is rechunked to one
+        column chunk).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,) or (n_samples, n_classes)
+        The margins ``X coef_^T + intercept_``: one per sample for two classes, one per
+        class for more, one block per row block of X.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    TypeError
+        If X is not a 2-D dask Array or a dask DataFrame.
+
+    See Also
+    --------
+    fit : Training on dask data.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import fastsgd.dask
+    >>> from fastsgd import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    >>> model = LogisticRegression(eta0=0.05, max_iter=5, tol=None, random_state=0).fit(X, y)
+    >>> Xd = da.from_array(X, chunks=(100, 4))
+    >>> margins = fastsgd.dask.decision_function(model, Xd)
+    >>> margins.shape
+    (300,)
+    >>> bool(np.allclose(margins.compute(), model.decision_function(X)))
+    True
+    """
     return _map_rows(estimator, X, "decision_function")
 
 

@@ -1,8 +1,19 @@
 """Data loading: the demo dataset shipped inside the package, and data files for the CLI.
 
-``load_data`` refuses a malformed file with a ``ValueError`` that names the file and, where one
-line is at fault, its 1-based line number as an editor shows it (``data.svm, line 7: ...``):
-text that does not parse, ragged CSV rows, empty cells, NaN or infinite values, an empty file.
+``load_a9a`` returns the a9a dataset, which ships inside the package (``fastsgd/data``): the
+LIBSVM ``a9a`` training set (32,561 rows) and ``a9a.t`` test set (16,281 rows), 123 binary
+features, from the UCI Adult (Census Income) data (CC BY 4.0; see fastsgd/data/LICENSE.md for
+the sources and the preprocessing). It is what ``fastsgd demo`` and the documentation's
+examples train on.
+
+``load_data`` reads the data files of the command line (``fastsgd train``, ``fastsgd
+predict``): svmlight / libsvm text (also gzip- or bzip2-compressed), CSV with a header row,
+and NumPy's ``.npy`` and ``.npz``. It refuses a malformed file with a ``ValueError`` that names
+the file and, where one line is at fault, its 1-based line number as an editor shows it
+(``data.svm, line 7: ...``): text that does not parse, ragged CSV rows, empty cells, NaN or
+infinite values, an empty file.
+
+``A9A_FEATURES`` (123) is a9a's number of features.
 """
 
 from __future__ import annotations
@@ -30,8 +41,46 @@ _DECOMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 def load_a9a(split: str = "train", *, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     """Load the shipped a9a data (UCI Adult, CC BY 4.0; see fastsgd/data/LICENSE.md).
 
-    Returns ``(X, y)`` with X a dense C-contiguous (n_samples, 123) array of ``dtype`` and y the
-    labels in {0, 1} (LIBSVM's -1 mapped to 0).
+    Parameters
+    ----------
+    split : {'train', 'test'}, default='train'
+        The training set (``a9a``, 32,561 rows) or the test set (``a9a.t``, 16,281 rows).
+    dtype : numpy dtype, default=numpy.float64
+        X's dtype.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, 123)
+        The features, dense, C-contiguous, of ``dtype``; every value 0 or 1.
+    y : numpy.ndarray of shape (n_samples,)
+        The labels in {0, 1} (LIBSVM's -1 mapped to 0), int64.
+
+    Raises
+    ------
+    ValueError
+        If ``split`` is neither ``'train'`` nor ``'test'``.
+
+    See Also
+    --------
+    load_data : Reading a data file.
+
+    Notes
+    -----
+    The test file has no row with feature 123; it is read with ``n_features=123``, so both
+    splits have the same columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastsgd.io import load_a9a
+    >>> X, y = load_a9a()
+    >>> X.shape, X.dtype, X.flags.c_contiguous
+    ((32561, 123), dtype('float64'), True)
+    >>> np.unique(y), round(float(y.mean()), 3)  # the share of label 1
+    (array([0, 1]), 0.241)
+    >>> X_test, y_test = load_a9a("test", dtype=np.float32)
+    >>> X_test.shape, X_test.dtype
+    ((16281, 123), dtype('float32'))
     """
     names = {"train": "a9a.gz", "test": "a9a.t.gz"}
     if split not in names:
@@ -53,20 +102,108 @@ def load_data(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Load a dataset file for the command line; returns ``(X, y)``, y None when unlabelled.
 
-    By extension:
-    - ``.npy``: X only. ``.npz``: arrays ``X`` and, if present, ``y`` (loaded without pickle).
-    - ``.csv``: UTF-8, a header row; the label is the column named ``label_column`` (or at that
-      index); a file without that column is unlabelled. Labels may be numbers or text. Blank
-      lines are skipped.
-    - anything else: svmlight / libsvm text (scikit-learn's loader; ``.gz`` and ``.bz2`` are
-      decompressed), with ``n_features`` columns when given (a test file may not mention the
-      last features). ``zero_based`` says whether feature indices start at 0 (``"auto"``: when
-      some index is 0). It stays a CSR matrix when ``sparse`` (for LogisticRegression), else it
-      is densified.
-    X comes back C-contiguous (or CSR) in ``dtype``.
+    The format follows the file's extension:
 
-    A malformed file raises ``ValueError`` naming the file, and the line where one is at fault;
-    NaN and infinite values are refused, as the estimators cannot train or predict on them.
+    - ``.npy``: X only. ``.npz``: arrays ``X`` and, if present, ``y`` (loaded without pickle).
+    - ``.csv``: UTF-8, a header row; the label is the column named ``label_column`` (or at
+      that index); a file without that column is unlabelled. Labels may be numbers or text.
+      Blank lines are skipped.
+    - anything else: svmlight / libsvm text (scikit-learn's loader; ``.gz`` and ``.bz2`` are
+      decompressed).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    label_column : str or int, default='label'
+        CSV only: the label column's name, or its index (negative counts from the end; a
+        string of digits is an index too).
+    n_features : int, optional
+        The number of columns X must have. svmlight: X gets ``n_features`` columns (a test
+        file may not mention the last features); a feature index beyond them is an error.
+    dtype : numpy dtype, default=numpy.float64
+        X's dtype.
+    sparse : bool, default=False
+        svmlight only: keep X a CSR matrix rather than densify it (the command line does
+        for LogisticRegression, SGDClassifier and SGDRegressor).
+    zero_based : bool or 'auto', default='auto'
+        svmlight only: whether feature indices start at 0 (``'auto'``: when some index is 0).
+
+    Returns
+    -------
+    X : numpy.ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        The features, C-contiguous (or CSR) in ``dtype``.
+    y : numpy.ndarray of shape (n_samples,) or None
+        The labels; None for an unlabelled file. svmlight and CSV: int64 when they are
+        whole numbers, float64 for other numbers, CSV text as strings; ``.npz``: ``y`` as
+        stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is malformed; the message names the file, and the line where one is at
+        fault. NaN and infinite values are refused, as the estimators cannot train or predict
+        on them.
+
+    See Also
+    --------
+    load_a9a : The shipped a9a data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from fastsgd.io import load_data
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> directory = Path(folder.name)
+
+    svmlight text: a label, then ``index:value`` pairs, indices from 1 here:
+
+    >>> _ = (directory / "data.svm").write_text("1 1:0.5 3:2\\n-1 2:1.5\\n")
+    >>> X, y = load_data(directory / "data.svm")
+    >>> X
+    array([[0.5, 0. , 2. ],
+           [0. , 1.5, 0. ]])
+    >>> y
+    array([ 1, -1])
+    >>> X, y = load_data(directory / "data.svm", n_features=5, sparse=True)
+    >>> X.shape, X.nnz
+    ((2, 5), 3)
+
+    CSV with a header row; text labels stay text, and a file without the label column is
+    unlabelled:
+
+    >>> _ = (directory / "data.csv").write_text("f0,f1,label\\n1.5,2,cat\\n0,-1,dog\\n")
+    >>> X, y = load_data(directory / "data.csv")
+    >>> X
+    array([[ 1.5,  2. ],
+           [ 0. , -1. ]])
+    >>> y
+    array(['cat', 'dog'], dtype='<U3')
+    >>> _ = (directory / "unlabelled.csv").write_text("f0,f1\\n1.5,2\\n0,-1\\n")
+    >>> X, y = load_data(directory / "unlabelled.csv")
+    >>> X.shape, y
+    ((2, 2), None)
+
+    NumPy's ``.npz``, with arrays ``X`` and ``y``:
+
+    >>> np.savez(directory / "data.npz", X=np.eye(2), y=np.array([0, 1]))
+    >>> load_data(directory / "data.npz")
+    (array([[1., 0.],
+           [0., 1.]]), array([0, 1]))
+
+    A malformed file is refused, with its line:
+
+    >>> _ = (directory / "bad.svm").write_text("1 1:0.5\\n1 2:x\\n")
+    >>> load_data(directory / "bad.svm")
+    Traceback (most recent call last):
+    ...
+    ValueError: .../bad.svm, line 2: not readable as svmlight/libsvm text: the value in '2:x'
+    is not a number: '1 2:x'
+    >>> folder.cleanup()
     """
     path = Path(path)
     if not path.exists():

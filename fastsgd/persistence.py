@@ -439,7 +439,95 @@ def _read_member(path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.nd
 
 
 def load(path: str | os.PathLike):
-    """Read a model written by ``save``; never unpickles anything."""
+    """Read a model written by ``save``; never unpickles anything.
+
+    A model file is NumPy arrays plus JSON in one ``.npz``, read with zipfile and NumPy's
+    ``.npy`` header parser, never with pickle, so a file can hold numbers and text only, never
+    objects. Every part is checked before it is used (see Notes); a file that does not fit is
+    refused.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by an estimator's ``save`` (or repacked by ``np.savez_compressed``).
+
+    Returns
+    -------
+    estimator : object
+        The fitted estimator, of the class that was saved (one of fastsgd's six). Its next
+        ``partial_fit``, and a ``fit`` with ``warm_start=True``, compute what the saved
+        model's would have, bit for bit (except under ``parallel='hogwild'``, which is not
+        deterministic in memory either).
+
+    Raises
+    ------
+    ValueError
+        When the file is not a usable fastsgd model file; the message names the file, the
+        problem and the member at fault.
+
+    See Also
+    --------
+    LogisticRegression.save : Write a model file (every estimator has ``save``).
+
+    Notes
+    -----
+    Loading checks the format and its version, the estimator class, the hyperparameters
+    (scikit-learn's own validation), and every array's dtype and shape against the others,
+    and refuses a file that is empty, cut short or not a zip, a member that is damaged or not
+    a plain ``.npy`` array, a header that announces more data than the member holds (refused
+    before any allocation), missing or extra members, metadata that is not JSON, NaN or
+    infinite weights. The zip format's CRC-32 of each member is checked, so a changed byte is
+    refused as a damaged member; to trust a file from elsewhere, compare a hash of the whole
+    file (``sha256sum model.npz``) against one received by another channel.
+
+    Compressed members: before any member is read, the sizes the zip's central directory
+    declares are checked, so that a small file cannot make loading inflate gigabytes; the
+    deflated members of one file may declare at most ``MAX_INFLATED_BYTES`` (1 GiB) in all.
+    A trusted compressed file over the limit loads after raising
+    ``fastsgd.persistence.MAX_INFLATED_BYTES``, or after saving it again uncompressed.
+
+    Files of format version 1 (written by an earlier fastsgd) load too. One that lacks the
+    training state that continuing needs (a linear model with ``average`` set, a net written
+    before its optimizer state was stored) loads for prediction, and ``partial_fit`` or a
+    warm ``fit`` that would go on from its weights raises a ValueError that says why.
+
+    Pickle and joblib keep working as for any scikit-learn estimator; this format is for files
+    that cross a trust boundary.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> import fastsgd
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> model = fastsgd.LogisticRegression(random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.npz")
+    ...     model.save(path)
+    ...     loaded = fastsgd.load(path)
+    >>> type(loaded).__name__, np.array_equal(loaded.coef_, model.coef_)
+    ('LogisticRegression', True)
+
+    Training goes on as the saved model's would have:
+
+    >>> loaded.partial_fit(X, y)
+    LogisticRegression(random_state=0)
+    >>> np.array_equal(loaded.coef_, model.partial_fit(X, y).coef_)
+    True
+
+    A file that is not a model file is refused, and nothing in it is run:
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.npz")
+    ...     with open(path, "w") as file:
+    ...         _ = file.write("not a model")
+    ...     fastsgd.load(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: '...model.npz' is not a usable fastsgd model file: ...: not a zip file
+    """
     members = _read_members(path)
     if META not in members or members[META].dtype.kind != "U" or members[META].ndim != 0:
         _refuse(path, f"the {META!r} entry is missing or is not text")

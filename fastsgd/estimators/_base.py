@@ -130,7 +130,25 @@ class SGDBase(BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted model to ``path``: arrays and JSON in an .npz, never a pickle.
 
-        Read it back with ``fastsgd.load(path)``; see fastsgd.persistence for the format.
+        The file holds the hyperparameters, the fitted weights and scalars, and the training
+        state that ``partial_fit`` and a warm-started ``fit`` go on from. Read it back with
+        ``fastsgd.load(path)``; ``fastsgd.persistence`` describes the format.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write, as given (no ``.npz`` suffix is added). The file is written beside
+            it and renamed into place when complete: a failed or interrupted save never leaves
+            a partial file, nor destroys the file it would replace.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            When the estimator is not fitted yet.
+
+        See Also
+        --------
+        fastsgd.load : Read the model back.
         """
         from fastsgd.persistence import save
 
@@ -140,8 +158,22 @@ class SGDBase(BaseEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over (X, y), continuing from the current weights.
 
-        ``classes`` (all labels that will ever appear) is required on the first call.
-        ``sample_weight`` multiplies each sample's step (where the estimator supports it).
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples, converted by the same rules as in ``fit``.
+        y : array-like of shape (n_samples,)
+            The class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels that will ever appear. Required on the first call; a later call
+            may pass it again, with the same labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplies each sample's step (where the estimator supports it).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
         """
         return self._fit(
             X, y, max_iter=1, classes=classes, init=None, incremental=True,
@@ -712,7 +744,18 @@ class SGDClassifierBase(ClassifierMixin, SGDBase):
     # -- prediction ---------------------------------------------------------------------------
 
     def predict(self, X):
-        """Predict the class label of each row of X."""
+        """Predict the class label of each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples (a sparse matrix for the linear models only).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The predicted labels, taken from ``classes_``.
+        """
         scores = self._predict_scores(X)
         if scores.ndim == 1 or scores.shape[1] == 1:
             indices = (scores.reshape(-1) > 0).astype(np.intp)
@@ -721,7 +764,23 @@ class SGDClassifierBase(ClassifierMixin, SGDBase):
         return self.classes_[indices]
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy of predict(X) against y (scikit-learn's ClassifierMixin.score)."""
+        """Mean accuracy of predict(X) against y (scikit-learn's ClassifierMixin.score).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+        y : array-like of shape (n_samples,)
+            The true labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean; NaN or infinite weights are refused.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of samples predicted right (for a multilabel y, with
+            every label right).
+        """
         if sample_weight is not None:
             # NaN or inf weights are refused on every supported scikit-learn (1.6's
             # accuracy_score took them)
@@ -729,6 +788,17 @@ class SGDClassifierBase(ClassifierMixin, SGDBase):
         return super().score(X, y, sample_weight=sample_weight)
 
     def predict_log_proba(self, X):
-        """Log of predict_proba."""
+        """Log of predict_proba.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The natural log of ``predict_proba(X)``: -inf where a probability is 0.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))

@@ -14,7 +14,47 @@ from sklearn.exceptions import ConvergenceWarning
 
 
 class TrainingInterruptedWarning(UserWarning):
-    """Training stopped at a KeyboardInterrupt; the message says which weights were kept."""
+    """Training stopped at a KeyboardInterrupt; the message says which weights were kept.
+
+    A Ctrl-C (KeyboardInterrupt) during ``fit`` or ``partial_fit`` takes effect between two
+    kernel calls. The estimator then holds the weights of the last finished epoch (``n_iter_``
+    and ``t_`` count up to it), or, when no epoch of the call finished, the state it had before
+    the call. This warning says which, and the KeyboardInterrupt is then raised again.
+
+    See Also
+    --------
+    LogisticRegression : An estimator that warns so (every fastsgd estimator does).
+
+    Examples
+    --------
+    A random state whose third shuffle raises KeyboardInterrupt stands in for a Ctrl-C in the
+    third epoch of a net's fit:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from fastsgd import TrainingInterruptedWarning, TwoLayerNet
+    >>> class CtrlCInEpoch3(np.random.RandomState):
+    ...     shuffles = 0
+    ...     def shuffle(self, x):
+    ...         self.shuffles += 1
+    ...         if self.shuffles == 3:
+    ...             raise KeyboardInterrupt
+    ...         super().shuffle(x)
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> net = TwoLayerNet(n_hidden=16, random_state=CtrlCInEpoch3(0))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", TrainingInterruptedWarning)
+    ...     try:
+    ...         net.fit(X, y)
+    ...     except KeyboardInterrupt:
+    ...         print("interrupted")
+    interrupted
+    >>> print(caught[0].message)
+    TwoLayerNet training was interrupted in epoch 3; the model holds the weights after epoch 2 ...
+    >>> net.n_iter_, net.t_, net.predict(X[:4])
+    (2, 400, array([1, 1, 0, 1]))
+    """
 
 
 def kept_an_epoch(error):

@@ -141,13 +141,30 @@ class _LinearEngine:
     # -- public API ---------------------------------------------------------------------------
 
     def densify(self):
-        """Convert a sparse coef_ (after ``sparsify``) back to a dense array; returns self.
-        scikit-learn's ``SparseCoefMixin.densify``."""
+        """Convert a sparse ``coef_`` (after ``sparsify``) back to a dense array.
+
+        scikit-learn's ``SparseCoefMixin.densify``; with a dense ``coef_`` it does nothing.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
         return _sparse_coef_mixin().densify(self)
 
     def sparsify(self):
-        """Store coef_ as a scipy.sparse CSR matrix (worth it when most weights are zero, as
-        after L1); returns self. scikit-learn's ``SparseCoefMixin.sparsify``."""
+        """Store ``coef_`` as a scipy.sparse CSR matrix.
+
+        scikit-learn's ``SparseCoefMixin.sparsify``: worth it when most weights are zero, as
+        after an L1 penalty. ``intercept_`` stays dense. ``predict`` and ``save`` take the
+        sparse ``coef_`` as it is; ``partial_fit`` and a warm-started ``fit`` read it too, and
+        leave ``coef_`` dense again.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
         return _sparse_coef_mixin().sparsify(self)
 
     def fit(
@@ -158,9 +175,34 @@ class _LinearEngine:
         intercept_init: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
     ):
-        """Train for up to ``max_iter`` epochs from zeros, from the given init, or (warm_start)
-        from the current ``coef_`` and ``intercept_``, as scikit-learn does: t_ restarts at 1
-        and the average restarts. ``sample_weight`` multiplies each sample's step."""
+        """Train for up to ``max_iter`` epochs.
+
+        Training starts from zeros, from ``coef_init`` and ``intercept_init``, or, with
+        ``warm_start``, from the fitted weights (SGDClassifier: ``coef_`` and ``intercept_``;
+        SGDRegressor: its plain SGD weights), as scikit-learn does: ``t_`` restarts at 1 and
+        the average restarts.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples. A C-contiguous float32 or float64 array, or a canonical CSR
+            matrix of those, is used without a copy (``LogisticRegression``'s Notes give the
+            rules).
+        y : array-like of shape (n_samples,)
+            The class labels (a classifier) or the targets (SGDRegressor: read as float64).
+        coef_init : array-like of shape (n_classes, n_features), default=None
+            The initial weights, one row per one-vs-rest model; (1, n_features) or
+            (n_features,) for one model (two classes, or a regressor).
+        intercept_init : array-like of shape (n_classes,), default=None
+            The initial intercepts, one per model.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplies each sample's step.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         warm = self.warm_start and self._has_fitted_state()
         if warm and self._warm_start_from_coef:
             coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
@@ -580,33 +622,30 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     are trained one-vs-rest, every class's model in the same pass over the data (scikit-learn
     runs one pass per class).
 
-    Differences, on purpose:
-
-    - float32 input trains in float32 (scikit-learn converts it to float64); CSR indices may be
-      int64.
-    - ``n_jobs`` does not change the model: it is accepted for compatibility and the training
-      is sequential unless ``parallel`` names a strategy (then ``n_jobs`` is its thread count).
-    - ``learning_rate='pa1'`` / ``'pa2'`` (passive-aggressive) are not implemented.
-    - ``verbose`` shows a tqdm progress bar instead of printed epoch lines.
-    - ``loss_curve_`` records each epoch's mean progressive loss.
-
     Parameters
     ----------
     loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', \
-'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}, default='hinge'
+    'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}, default='hinge'
         The loss, with scikit-learn's definitions (see ``fastsgd.kernels.loss_terms``); the
         regression losses see the targets as +1 / -1.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The regularization: ``alpha/2 ||w||^2``, ``alpha ||w||_1`` by cumulative truncated
+        gradient, or their mix by ``l1_ratio``. The intercept is not penalized.
     alpha : float, default=1e-4
         The penalty's strength; also sets the 'optimal' schedule.
     l1_ratio : float or None, default=0.15
         The L1 share of 'elasticnet' (None is allowed for the other penalties).
     fit_intercept : bool, default=True
+        Learn the intercept. When False it stays at its initial value (0, or
+        ``intercept_init``).
     max_iter : int, default=1000
+        The most epochs ``fit`` runs.
     tol : float or None, default=1e-3
         Stop when ``n_iter_no_change`` epochs in a row fail to lower the mean objective (loss
         plus penalty) by tol, or, with early_stopping, to raise the validation accuracy by tol.
+        None: run max_iter epochs.
     shuffle : bool, default=True
+        Visit the samples in a new random order each epoch. X itself is never reordered.
     verbose : int, default=0
         Show a progress bar with the epoch and the running loss.
     epsilon : float, default=0.1
@@ -616,18 +655,28 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
         ``joblib.parallel_config`` says otherwise, -1 every CPU); ignored when ``parallel`` is
         None. It never changes the model.
     random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the early-stopping split.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='optimal'
-        'constant' eta0; 'optimal' 1 / (alpha (t0 + t - 1)) with Bottou's t0; 'invscaling'
-        eta0 / t**power_t; 'adaptive' eta0, divided by 5 when the stopping rule fires.
+        By the number t of samples seen (from 1): 'constant' eta0; 'optimal'
+        ``1 / (alpha (t0 + t - 1))`` with Bottou's t0; 'invscaling' ``eta0 / t**power_t``;
+        'adaptive' eta0, divided by 5 when the stopping rule fires.
     eta0 : float, default=0.01
+        The learning rate of 'constant', the initial one of 'invscaling' and 'adaptive'.
     power_t : float, default=0.5
+        The exponent of 'invscaling'.
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` and stop on its accuracy.
     validation_fraction : float, default=0.1
+        The share of the training rows that ``early_stopping`` holds out.
     n_iter_no_change : int, default=5
+        How many epochs in a row without improvement (the ``tol`` rule) stop training.
     class_weight : dict, 'balanced' or None, default=None
+        Multiplies the steps of each class's samples (one-vs-rest: the model of class c weighs
+        its positive samples by ``class_weight[c]`` and the rest by 1). 'balanced':
+        ``n_samples / (n_classes * count(class))``; not for ``partial_fit``.
     warm_start : bool, default=False
-        ``fit`` starts from the current coef_ and intercept_ (t_ and the average restart).
+        ``fit`` starts from the current ``coef_`` and ``intercept_`` (``t_`` and the average
+        restart).
     average : bool or int, default=False
         Averaged SGD from sample number ``average`` on (True: 1).
     parallel : {'average', 'hogwild'} or None, default=None
@@ -644,19 +693,63 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights, one row per one-vs-rest model (one row for two classes), in the dtype of
+        the training data; with ``average``, the averaged weights once ``average`` samples
+        have been seen.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-    classes_, n_features_in_, feature_names_in_, n_iter_, t_ : as in scikit-learn
+        The intercepts.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The feature names, when X has string column names.
+    n_iter_ : int
+        Epochs run by the last fit, or 1 after ``partial_fit``.
+    t_ : float
+        Samples seen, plus one (scikit-learn's convention, validation rows included).
     loss_curve_ : list of float
+        Each epoch's mean progressive loss (every sample's loss taken just before its own
+        update); for more than two classes, the mean over the one-vs-rest models, each of
+        which stops on its own loss (the ``tol`` rule) while the others train on.
+
+    See Also
+    --------
+    LogisticRegression : This estimator with the log-loss and the handout's defaults.
+    SGDRegressor : The linear regressor of the same engine.
+    sklearn.linear_model.SGDClassifier : scikit-learn's estimator, which this one reproduces.
+
+    Notes
+    -----
+    Differences from scikit-learn's ``SGDClassifier``, on purpose:
+
+    - float32 input trains in float32 (scikit-learn converts it to float64); CSR indices may be
+      int64.
+    - ``n_jobs`` does not change the model: it is accepted for compatibility and the training
+      is sequential unless ``parallel`` names a strategy (then ``n_jobs`` is its thread count).
+    - ``learning_rate='pa1'`` / ``'pa2'`` (passive-aggressive) are not implemented.
+    - ``verbose`` shows a tqdm progress bar instead of printed epoch lines.
+    - ``loss_curve_`` records each epoch's mean progressive loss.
+
+    Input is read and copied by ``LogisticRegression``'s rules (see its Notes).
 
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn import linear_model
+    >>> from sklearn.datasets import make_classification
     >>> from fastsgd import SGDClassifier
-    >>> X = np.array([[-1.0, -1.0], [-2.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
-    >>> y = np.array([1, 1, 2, 2])
-    >>> clf = SGDClassifier(max_iter=1000, tol=1e-3, random_state=0).fit(X, y)
-    >>> clf.predict([[-0.8, -1.0]])
-    array([1])
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> clf = SGDClassifier(random_state=0).fit(X, y)
+    >>> clf.n_iter_, round(clf.score(X, y), 3)
+    (14, 0.93)
+
+    scikit-learn's estimator with the same settings trains the same model (with two classes
+    and an int ``random_state``, even in the same shuffled order):
+
+    >>> sk = linear_model.SGDClassifier(random_state=0).fit(X, y)
+    >>> np.allclose(clf.coef_, sk.coef_), np.allclose(clf.intercept_, sk.intercept_)
+    (True, True)
     """
 
     loss_functions: ClassVar[dict] = _loss_table(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)
@@ -719,23 +812,58 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
         self.n_shards = n_shards
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
-        """w . x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        """The margins w . x + b of the samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One margin per sample for two classes (positive: ``classes_[1]``), else one per
+            sample and one-vs-rest model.
+        """
         scores = self._predict_scores(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     @available_if(_proba_available)
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), as scikit-learn computes them.
+        """Class probabilities, as scikit-learn computes them.
 
-        log_loss: [1 - s(z), s(z)] for two classes, else the one-vs-rest sigmoids normalised
-        to sum to one. modified_huber: (clip(z, -1, 1) + 1) / 2, normalised likewise (rows
-        where every class gets 0 become uniform).
+        Only for ``loss='log_loss'`` and ``loss='modified_huber'`` (other losses have no
+        ``predict_proba`` attribute). log_loss: ``[1 - s(z), s(z)]`` for two classes, else the
+        one-vs-rest sigmoids normalised to sum to one. modified_huber:
+        ``(clip(z, -1, 1) + 1) / 2``, normalised likewise (rows where every class gets 0
+        become uniform).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each sample's probability of each class, in the order of ``classes_``.
         """
         return self._proba_from_scores(self._predict_scores(X))
 
     @available_if(_proba_available)
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
-        """Log of predict_proba."""
+        """Log of predict_proba.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The natural log of ``predict_proba(X)``: -inf where a probability is 0.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -799,41 +927,111 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
     The parameters, defaults and meaning are scikit-learn's; with the same settings, data and
     visiting order (``shuffle=False``) both compute the same model (tested to 1e-8 relative in
     float64 for every loss, penalty, schedule and averaging mode, dense and CSR). The targets
-    are read as float64. Differences, as for ``fastsgd.SGDClassifier``: float32 X trains in
-    float32, int64 CSR indices are accepted, 'pa1'/'pa2' are not implemented, ``verbose`` is a
-    progress bar; ``n_jobs`` never changes the model, and ``parallel='average'`` with
-    ``n_shards`` trains on threads (see ``SGDClassifier``; 'hogwild' is for the log-loss).
+    are read as float64.
 
     Parameters
     ----------
     loss : {'squared_error', 'huber', 'epsilon_insensitive', \
-'squared_epsilon_insensitive'}, default='squared_error'
-    penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, shuffle, verbose, epsilon,
-    random_state, early_stopping, validation_fraction, n_iter_no_change, warm_start, average :
-        as in ``SGDClassifier``; early stopping holds out a random (not stratified) fraction and
-        stops on its R^2.
+    'squared_epsilon_insensitive'}, default='squared_error'
+        The loss, with scikit-learn's definitions (see ``fastsgd.kernels.loss_terms``).
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The regularization, as in ``SGDClassifier``. The intercept is not penalized.
+    alpha : float, default=1e-4
+        The penalty's strength; also sets the 'optimal' schedule.
+    l1_ratio : float or None, default=0.15
+        The L1 share of 'elasticnet' (None is allowed for the other penalties).
+    fit_intercept : bool, default=True
+        Learn the intercept. When False it stays at its initial value (0, or
+        ``intercept_init``).
+    max_iter : int, default=1000
+        The most epochs ``fit`` runs.
+    tol : float or None, default=1e-3
+        Stop when ``n_iter_no_change`` epochs in a row fail to lower the mean objective (loss
+        plus penalty) by tol, or, with early_stopping, to raise the validation R^2 by tol.
+        None: run max_iter epochs.
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch. X itself is never reordered.
+    verbose : int, default=0
+        Show a progress bar with the epoch and the running loss.
+    epsilon : float, default=0.1
+        huber's threshold and the epsilon-insensitive losses' margin.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the early-stopping split.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='invscaling'
+        The schedules of ``SGDClassifier``.
     eta0 : float, default=0.01
+        The learning rate of 'constant', the initial one of 'invscaling' and 'adaptive'.
     power_t : float, default=0.25
-    n_jobs, parallel, n_shards :
-        as in ``SGDClassifier`` ('average' only: 'hogwild' trains the log-loss update).
+        The exponent of 'invscaling'.
+    early_stopping : bool, default=False
+        Hold out a random (not stratified) ``validation_fraction`` and stop on its R^2.
+    validation_fraction : float, default=0.1
+        The share of the training rows that ``early_stopping`` holds out.
+    n_iter_no_change : int, default=5
+        How many epochs in a row without improvement (the ``tol`` rule) stop training.
+    warm_start : bool, default=False
+        ``fit`` goes on from the current plain SGD weights and running average, as scikit-learn's
+        SGDRegressor does; ``t_`` counts from 1 again.
+    average : bool or int, default=False
+        Averaged SGD from sample number ``average`` on (True: 1).
+    n_jobs : int or None, default=None
+        Threads that run the ``parallel`` strategy's shards; ignored when ``parallel`` is None.
+        It never changes the model.
+    parallel : {'average', 'hogwild'} or None, default=None
+        fastsgd only. 'average' trains on threads as in ``SGDClassifier``. 'hogwild' trains
+        only the plain log-loss update, so a regressor's ``fit`` refuses it (ValueError).
+    n_shards : int, default=4
+        fastsgd only: the shards of ``parallel``, part of the model's definition (1:
+        sequential).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        The weights, in the dtype of the training data; with ``average``, the averaged weights
+        once ``average`` samples have been seen.
     intercept_ : ndarray of shape (1,)
-    n_features_in_, feature_names_in_, n_iter_, t_, loss_curve_
+        The intercept.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The feature names, when X has string column names.
+    n_iter_ : int
+        Epochs run by the last fit, or 1 after ``partial_fit``.
+    t_ : float
+        Samples seen, plus one (scikit-learn's convention).
+    loss_curve_ : list of float
+        Each epoch's mean progressive loss.
+
+    See Also
+    --------
+    SGDClassifier : The linear classifiers of the same engine.
+    TwoLayerNetRegressor : A regressor with one hidden layer.
+    sklearn.linear_model.SGDRegressor : scikit-learn's estimator, which this one reproduces.
+
+    Notes
+    -----
+    Differences from scikit-learn's ``SGDRegressor``, as for ``SGDClassifier``: float32 X trains
+    in float32, int64 CSR indices are accepted, 'pa1'/'pa2' are not implemented, ``verbose`` is
+    a progress bar; ``n_jobs`` never changes the model, and ``parallel='average'`` with
+    ``n_shards`` trains on threads.
 
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn import linear_model
     >>> from fastsgd import SGDRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((200, 3))
     >>> y = X @ np.array([1.0, -2.0, 0.5]) + 3.0
-    >>> reg = SGDRegressor(penalty=None, max_iter=50, tol=None, random_state=0).fit(X, y)
-    >>> np.round(reg.coef_, 1), np.round(reg.intercept_, 1)
-    (array([ 1. , -2. ,  0.5]), array([3.]))
+    >>> reg = SGDRegressor(random_state=0).fit(X, y)
+    >>> np.round(reg.coef_, 2), np.round(reg.intercept_, 2)
+    (array([ 0.99, -1.99,  0.49]), array([2.99]))
+
+    scikit-learn's estimator with the same settings (and seed) trains the same model:
+
+    >>> sk = linear_model.SGDRegressor(random_state=0).fit(X, y)
+    >>> np.allclose(reg.coef_, sk.coef_), np.allclose(reg.intercept_, sk.intercept_)
+    (True, True)
     """
 
     loss_functions: ClassVar[dict] = _loss_table(REGRESSION_LOSSES)
@@ -895,14 +1093,40 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         self.n_shards = n_shards
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
-        """Run one epoch over (X, y), continuing from the current weights."""
+        """Run one epoch over (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training samples, converted by the same rules as in ``fit``.
+        y : array-like of shape (n_samples,)
+            The targets, read as float64.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplies each sample's step.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
         return self._fit(
             X, y, max_iter=1, classes=None, init=None, incremental=True,
             sample_weight=sample_weight,
         )  # fmt: skip
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """w . x + b for each row of X, shape (n_samples,)."""
+        """Predict w . x + b for each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The predicted values.
+        """
         return self._predict_scores(X).ravel()
 
     # -- hooks ----------------------------------------------------------------------------------

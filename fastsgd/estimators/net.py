@@ -60,9 +60,33 @@ class _NetBase(SGDBase):
         intercepts_init: list[ArrayLike] | None = None,
         sample_weight: ArrayLike | None = None,
     ):
-        """Train for up to ``max_iter`` epochs from a Glorot initialisation, the given init or
-        (warm_start) the current weights. ``sample_weight`` weights each sample's gradient
-        within its batch, as MLPClassifier does."""
+        """Train for up to ``max_iter`` epochs.
+
+        Training starts from a Glorot initialisation, from ``coefs_init`` and
+        ``intercepts_init``, or, with ``warm_start``, from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training samples, dense. A C-contiguous float32 or float64 array is used
+            without a copy (the class's Notes give the rules).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            TwoLayerNet: the class labels, or a multilabel indicator matrix (0/1 entries).
+            TwoLayerNetRegressor: the targets, one column per output.
+        coefs_init : list of two array-like, default=None
+            The initial W1, of shape (n_features, n_hidden), and W2, of shape
+            (n_hidden, n_outputs), instead of Glorot's draw (which is drawn all the same, so
+            that the random state moves on as without them). Copied, never trained in place.
+        intercepts_init : list of two array-like, default=None
+            The initial b1, of shape (n_hidden,), and b2, of shape (n_outputs,).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights each sample's gradient within its batch, as MLPClassifier does.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         init = None
         if coefs_init is not None or intercepts_init is not None:
             init = {"coefs": coefs_init, "intercepts": intercepts_init}
@@ -464,24 +488,14 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
     a constant rate, one sample per step); MLPClassifier's ``solver='sgd'`` defaults are
     ``alpha=1e-4, momentum=0.9, nesterovs_momentum=True, batch_size='auto', eta0=0.001``.
 
-    Input and copies: dense X only (a sparse matrix raises a TypeError). Nothing ever writes to
-    X, y or the initial weights. A C-contiguous float32 or float64 array (read-only or an
-    ``np.memmap`` included) is used as it is, never copied, and the weights take its dtype.
-    Other input is converted once per call into a C-contiguous copy, because the kernels walk
-    X row by row: float32 in either byte order becomes native float32; float64 in another
-    layout (Fortran order, a strided slice, big-endian) and every other numeric dtype (int,
-    bool, float16, long double) become float64, scikit-learn's rule, so the model is the one of
-    ``X.astype(np.float64)``; a pandas DataFrame is read through ``np.asarray`` by the same
-    rule. Strings, bytes, dates, complex numbers and structured arrays are refused.
-    ``early_stopping`` copies its held-out rows each epoch to score them.
-
     Parameters
     ----------
     n_hidden : int, default=32
         H, the width of the hidden layer (MLPClassifier's ``hidden_layer_sizes=(H,)``).
     activation : {'logistic', 'tanh', 'relu', 'identity'}, default='relu'
+        g1, the hidden layer's activation.
     loss : {'log_loss', 'squared_error'}, default='log_loss'
-        Cross-entropy, or 1/2 (a2 - y)^2 summed over the outputs (the handout's 39.2 d).
+        Cross-entropy, or ``1/2 (a2 - y)^2`` summed over the outputs (the handout's 39.2 d).
     eta0 : float, default=0.01
         The (initial) learning rate, MLPClassifier's ``learning_rate_init``.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
@@ -489,6 +503,7 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         'adaptive': eta0, divided by 5 each time the stopping rule fires while it is above
         1e-6 (MLPClassifier's rules).
     power_t : float, default=0.5
+        The exponent of 'invscaling'.
     alpha : float, default=0.0
         L2 penalty on the weights (not the biases): each batch's gradient gets
         ``alpha W / (sum of the batch's sample weights)`` and its loss
@@ -503,16 +518,20 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         on their accuracy instead of the training loss, and keep the weights of the epoch with
         the best validation accuracy. Not with partial_fit.
     validation_fraction : float, default=0.1
+        The share of the training rows that ``early_stopping`` holds out.
     max_iter : int, default=200
+        The most epochs ``fit`` runs.
     tol : float or None, default=1e-4
         Stop once the epoch's loss has failed more than ``n_iter_no_change`` epochs in a row to
         fall below the best so far minus ``tol`` (with early_stopping: the validation accuracy
         to rise above the best plus ``tol``). None: run max_iter epochs.
     n_iter_no_change : int or np.inf, default=10
+        The epochs without improvement that the ``tol`` rule tolerates (np.inf: never stop).
     batch_size : int or 'auto', default=1
         1 is per-sample SGD (one fused compiled loop). Larger averages the gradient over each
         batch and takes one step per batch, with BLAS-3 products; 'auto' is min(200, n_samples).
     shuffle : bool, default=True
+        Visit the samples in a new random order each epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation, the early-stopping split and the shuffling, drawn in
         MLPClassifier's order.
@@ -520,6 +539,9 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         Learn the biases b1, b2. When False they stay at their initial values (0, or
         ``intercepts_init``) and still enter the forward pass.
     warm_start : bool, default=False
+        ``fit`` starts from the current weights instead of a new initialisation, as
+        MLPClassifier does: ``t_``, ``loss_curve_`` and the stopping rule's state go on, the
+        learning rate starts again at eta0 and the momentum velocities at zero.
     verbose : int, default=0
         Show a tqdm progress bar with the epoch and the running loss.
     n_jobs : int or None, default=None
@@ -539,10 +561,21 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
 
     Attributes
     ----------
-    coefs_ : list of two arrays, [W1 of shape (n_features, n_hidden), W2 of shape (n_hidden,
-        n_outputs_)], n_outputs_ = 1 for two classes, the number of classes, or of labels.
-    intercepts_ : list of two arrays, [b1 of shape (n_hidden,), b2 of shape (n_outputs_,)]
-    classes_, n_features_in_, n_iter_, loss_curve_
+    coefs_ : list of two ndarray
+        W1 of shape (n_features, n_hidden) and W2 of shape (n_hidden, n_outputs), in the
+        dtype of the training data.
+    intercepts_ : list of two ndarray
+        b1 of shape (n_hidden,) and b2 of shape (n_outputs,).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (a multilabel y: 0, 1, ..., n_labels - 1).
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The feature names, when X has string column names.
+    n_iter_ : int
+        Epochs run by the last fit, or 1 after ``partial_fit``.
+    loss_curve_ : list of float
+        Each epoch's mean training loss, the penalty included.
     loss_ : float
         The last epoch's loss, the penalty included.
     best_loss_ : float or None
@@ -550,10 +583,64 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
     validation_scores_ : list or None
         The held-out accuracy after each epoch (None without early_stopping).
     best_validation_score_ : float or None
+        The best held-out accuracy (None without early_stopping).
     t_ : int
         Training samples seen (MLPClassifier's convention).
-    n_layers_ : int (3), n_outputs_ : int
+    n_layers_ : int
+        3: the input, hidden and output layers (MLPClassifier's count).
+    n_outputs_ : int
+        Output units: 1 for two classes, else the number of classes, or of labels.
     out_activation_ : {'logistic', 'softmax'}
+        g2, the output activation.
+
+    See Also
+    --------
+    TwoLayerNetRegressor : The same net for regression.
+    LogisticRegression : The linear model (no hidden layer).
+    sklearn.neural_network.MLPClassifier : scikit-learn's net, which this one reproduces.
+
+    Notes
+    -----
+    Input and copies: dense X only (a sparse matrix raises a TypeError). Nothing ever writes to
+    X, y or the initial weights. A C-contiguous float32 or float64 array (read-only or an
+    ``np.memmap`` included) is used as it is, never copied, and the weights take its dtype.
+    Other input is converted once per call into a C-contiguous copy, because the kernels walk
+    X row by row: float32 in either byte order becomes native float32; float64 in another
+    layout (Fortran order, a strided slice, big-endian) and every other numeric dtype (int,
+    bool, float16, long double) become float64, scikit-learn's rule, so the model is the one of
+    ``X.astype(np.float64)``; a pandas DataFrame is read through ``np.asarray`` by the same
+    rule. Strings, bytes, dates, complex numbers and structured arrays are refused.
+    ``early_stopping`` copies its held-out rows each epoch to score them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from fastsgd import TwoLayerNet
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> net = TwoLayerNet(n_hidden=16, random_state=0).fit(X, y)
+    >>> net.n_iter_, round(net.score(X, y), 3)
+    (168, 0.965)
+    >>> [W.shape for W in net.coefs_]
+    [(5, 16), (16, 1)]
+    >>> net.predict_proba(X[1:2]).round(3)
+    array([[0.165, 0.835]])
+
+    scikit-learn's MLPClassifier with the same settings trains the same weights (five epochs
+    here, after which both warn that training has not converged):
+
+    >>> import warnings
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> mlp = MLPClassifier((16,), solver="sgd", learning_rate_init=0.01, alpha=0.0,
+    ...                     momentum=0.0, batch_size=1, max_iter=5, random_state=0)
+    >>> short = TwoLayerNet(n_hidden=16, max_iter=5, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)
+    ...     mlp, short = mlp.fit(X, y), short.fit(X, y)
+    >>> ours, theirs = short.coefs_ + short.intercepts_, mlp.coefs_ + mlp.intercepts_
+    >>> all(np.allclose(a, b) for a, b in zip(ours, theirs))
+    True
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -618,19 +705,59 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
         return self.loss
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch over (X, y), continuing from the current weights, velocities and
-        learning rate. ``classes`` (all labels that will ever appear; for a multilabel y, any
-        array of its labels) is required on the first call."""
+        """Run one epoch over (X, y), continuing from the current weights, velocities and rate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training samples, converted by the same rules as in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The class labels, or a multilabel indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels that will ever appear (for a multilabel y, any array of its
+            labels). Required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights each sample's gradient within its batch.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """The class of each row of X (a multilabel y: the indicator matrix of its labels)."""
+        """Predict the class of each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The predicted labels, taken from ``classes_``; for a net fitted on a multilabel
+            y, the indicator matrix of its labels.
+        """
         if getattr(self, "_multilabel", False):
             return (self._predict_scores(X) > 0).astype(int)
         return super().predict(X)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes) (a multilabel y: each label's)."""
+        """Class probabilities: the output layer's sigmoid or softmax.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each sample's probability of each class, in the order of ``classes_`` (for a
+            multilabel y, each label's probability, independently).
+        """
         z2 = self._predict_scores(X)
         if getattr(self, "_multilabel", False):
             return expit(z2)
@@ -697,10 +824,10 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
 class TwoLayerNetRegressor(RegressorMixin, _NetBase):
     """A two-layer net for regression: identity outputs and the squared error, trained by SGD.
 
-    The handout's net (39.2) with the squared loss 1/2 (a2 - y)^2 and an identity output
-    g2(z) = z: scikit-learn's ``MLPRegressor(solver='sgd', hidden_layer_sizes=(H,))`` step for
-    step, with the same initialisation, batches, penalty, momentum, schedules, stopping rule and
-    early stopping (on the held-out R^2). y may have one column or several (one output unit
+    The handout's net (39.2) with the squared loss ``1/2 (a2 - y)^2`` and an identity output
+    ``g2(z) = z``: scikit-learn's ``MLPRegressor(solver='sgd', hidden_layer_sizes=(H,))`` step
+    for step, with the same initialisation, batches, penalty, momentum, schedules, stopping rule
+    and early stopping (on the held-out R^2). y may have one column or several (one output unit
     each). The parameters, input rules and attributes are TwoLayerNet's (without ``loss``);
     ``score`` is R^2, and ``validation_scores_`` hold held-out R^2 values. The loss reported in
     ``loss_curve_`` is MLPRegressor's: half the squared error averaged over the samples and the
@@ -708,21 +835,108 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
 
     Parameters
     ----------
+    n_hidden : int, default=32
+        H, the width of the hidden layer.
+    activation : {'logistic', 'tanh', 'relu', 'identity'}, default='relu'
+        The hidden layer's activation.
     eta0 : float, default=0.001
         The (initial) learning rate: MLPRegressor's ``learning_rate_init`` default, ten times
         smaller than TwoLayerNet's, because the squared error of unscaled targets diverges at
         0.01 per sample on scikit-learn's own estimator checks.
-    n_hidden, activation, learning_rate, power_t, alpha, momentum, nesterovs_momentum,
-    early_stopping, validation_fraction, max_iter, tol, n_iter_no_change, batch_size, shuffle,
-    random_state, fit_intercept, warm_start, verbose, n_jobs, parallel, n_shards
-        As in TwoLayerNet.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        The schedule, as in TwoLayerNet.
+    power_t : float, default=0.5
+        The exponent of 'invscaling'.
+    alpha : float, default=0.0
+        L2 penalty on the weights, as in TwoLayerNet.
+    momentum : float in [0, 1], default=0.0
+        Every parameter moves by a velocity ``v = momentum v - eta grad``.
+    nesterovs_momentum : bool, default=True
+        With momentum: Nesterov's step.
+    early_stopping : bool, default=False
+        Hold out a random ``validation_fraction`` of the rows, stop on their R^2, and keep the
+        weights of the epoch with the best R^2. Not with partial_fit.
+    validation_fraction : float, default=0.1
+        The share of the training rows that ``early_stopping`` holds out.
+    max_iter : int, default=200
+        The most epochs ``fit`` runs.
+    tol : float or None, default=1e-4
+        The stopping rule's tolerance, as in TwoLayerNet. None: run max_iter epochs.
+    n_iter_no_change : int or np.inf, default=10
+        The epochs without improvement that the ``tol`` rule tolerates (np.inf: never stop).
+    batch_size : int or 'auto', default=1
+        Samples per step; 'auto' is min(200, n_samples).
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the early-stopping split and the shuffling.
+    fit_intercept : bool, default=True
+        Learn the biases b1, b2.
+    warm_start : bool, default=False
+        ``fit`` starts from the current weights, as in TwoLayerNet.
+    verbose : int, default=0
+        Show a tqdm progress bar with the epoch and the running loss.
+    n_jobs : int or None, default=None
+        Threads that run the ``parallel`` strategy's shards; never changes the model.
+    parallel : {'average', 'hogwild'} or None, default=None
+        fastsgd only: as in TwoLayerNet.
+    n_shards : int, default=4
+        fastsgd only: the shards of ``parallel``, part of the model's definition (1:
+        sequential).
 
     Attributes
     ----------
-    coefs_, intercepts_, n_features_in_, n_iter_, t_, loss_, best_loss_, loss_curve_,
-    validation_scores_, best_validation_score_, n_layers_, n_outputs_
-        As in TwoLayerNet.
+    coefs_ : list of two ndarray
+        W1 of shape (n_features, n_hidden) and W2 of shape (n_hidden, n_outputs).
+    intercepts_ : list of two ndarray
+        b1 of shape (n_hidden,) and b2 of shape (n_outputs,).
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The feature names, when X has string column names.
+    n_iter_ : int
+        Epochs run by the last fit, or 1 after ``partial_fit``.
+    t_ : int
+        Training samples seen.
+    loss_curve_ : list of float
+        Each epoch's mean loss, the penalty included.
+    loss_ : float
+        The last epoch's loss.
+    best_loss_ : float or None
+        The lowest epoch loss (None with early_stopping).
+    validation_scores_ : list or None
+        The held-out R^2 after each epoch (None without early_stopping).
+    best_validation_score_ : float or None
+        The best held-out R^2 (None without early_stopping).
+    n_layers_ : int
+        3: the input, hidden and output layers.
+    n_outputs_ : int
+        Output units: the columns of y.
     out_activation_ : 'identity'
+        g2, the output activation.
+
+    See Also
+    --------
+    TwoLayerNet : The same net for classification.
+    SGDRegressor : The linear model (no hidden layer).
+    sklearn.neural_network.MLPRegressor : scikit-learn's net, which this one reproduces.
+
+    Examples
+    --------
+    A hidden layer fits what a linear model cannot, such as y = x^2:
+
+    >>> import numpy as np
+    >>> from fastsgd import SGDRegressor, TwoLayerNetRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, (200, 1))
+    >>> y = X[:, 0] ** 2
+    >>> net = TwoLayerNetRegressor(n_hidden=16, random_state=0).fit(X, y)
+    >>> round(net.score(X, y), 3)
+    0.987
+    >>> net.predict([[-1.0], [0.0], [1.5]]).round(2)
+    array([ 1.21, -0.03,  2.36])
+    >>> round(SGDRegressor(random_state=0).fit(X, y).score(X, y), 3)
+    0.011
     """
 
     _regression = True
@@ -778,15 +992,40 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         self.n_shards = n_shards
 
     def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch over (X, y), continuing from the current weights, velocities and
-        learning rate."""
+        """Run one epoch over (X, y), continuing from the current weights, velocities and rate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training samples, converted by the same rules as in ``fit``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets, with as many columns as in the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights each sample's gradient within its batch.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
         return self._fit(
             X, y, max_iter=1, classes=None, init=None, incremental=True,
             sample_weight=sample_weight,
         )  # fmt: skip
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """The predicted values: shape (n_samples,) for a 1-D y, else (n_samples, n_outputs_)."""
+        """Predict the values of each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values: one per sample when the net was fitted on a 1-D y.
+        """
         z2 = self._predict_scores(X)
         return z2.ravel() if self._y_was_1d else z2
 

@@ -60,15 +60,81 @@ class LogisticRegressionSweep(LogisticRegression):
     a sweep costs far less than K separate fits. Each setting stops on its own training loss
     (the ``tol`` rule); a stopped setting keeps its weights while the others train on.
 
+    The sweep trains the plain update (no penalty, averaging, class weights or early stopping),
+    and has no ``partial_fit``: it needs its validation split.
+
     Parameters
     ----------
-    eta0s : sequence of float, default=(1e-4, 3e-4, ..., 0.1, 0.3)
+    eta0s : sequence of float, default=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)
         The learning rates to try.
     validation_fraction : float in (0, 1), default=0.1
+        The share of the samples held out (stratified) to choose the learning rate; never
+        trained on.
     scoring : {'log_loss', 'accuracy'}, default='log_loss'
         How the validation split ranks the settings (lower log-loss or higher accuracy).
-    The other parameters are LogisticRegression's.
+    learning_rate : {'constant'}, default='constant'
+        The schedule; the sweep trains constant rates only.
+    max_iter : int, default=1000
+        The most epochs ``fit`` runs.
+    tol : float or None, default=1e-3
+        LogisticRegression's stopping rule, applied to each setting on its own training loss.
+        None: run max_iter epochs.
+    n_iter_no_change : int, default=5
+        How many epochs in a row without improvement stop a setting.
+    shuffle : bool, default=True
+        Visit the training samples in a new random order each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and the shuffling.
+    fit_intercept : bool, default=True
+        Learn the intercepts.
+    warm_start : bool, default=False
+        ``fit`` starts every setting from its current weights (``coefs_path_`` and
+        ``intercepts_path_``) instead of zeros.
+    verbose : int, default=0
+        Show a tqdm progress bar with the epoch and the running loss.
+    n_jobs : int or None, default=None
+        Threads of the ``parallel`` strategy, as in LogisticRegression.
+    parallel : {'average', 'hogwild'} or None, default=None
+        As in LogisticRegression.
+    n_shards : int, default=4
+        As in LogisticRegression.
 
+    Attributes
+    ----------
+    eta0_ : float
+        The chosen learning rate. ``coef_`` and ``intercept_`` are its model's weights.
+    best_index_ : int
+        The index of ``eta0_`` in ``eta0s``.
+    coef_ : ndarray of shape (n_outputs, n_features)
+        The chosen model's weights (n_outputs is 1 for two classes, else n_classes).
+    intercept_ : ndarray of shape (n_outputs,)
+        The chosen model's intercepts.
+    validation_log_loss_ : ndarray of shape (len(eta0s),)
+        Every setting's log-loss on the validation split.
+    validation_accuracy_ : ndarray of shape (len(eta0s),)
+        Every setting's accuracy on the validation split.
+    coefs_path_ : ndarray of shape (len(eta0s), n_outputs, n_features)
+        Every setting's weights.
+    intercepts_path_ : ndarray of shape (len(eta0s), n_outputs)
+        Every setting's intercepts.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    n_iter_ : int
+        Epochs run by the fit.
+    t_ : float
+        Training samples seen, plus one.
+    loss_curve_ : list of float
+        Each epoch's mean over all settings' training losses.
+
+    See Also
+    --------
+    LogisticRegression : One learning rate.
+    sklearn.linear_model.LogisticRegressionCV : The same idea for scikit-learn's solvers.
+
+    Notes
+    -----
     Input and copies: dense X only (a sparse matrix raises a TypeError), converted by
     LogisticRegression's rules: a C-contiguous float32 or float64 array (read-only or an
     ``np.memmap`` included) is never copied; other layouts and dtypes are copied once per fit
@@ -76,17 +142,18 @@ class LogisticRegressionSweep(LogisticRegression):
     validation rows are always copied once, to score the settings (``validation_fraction``
     of X). Nothing ever writes to X or y.
 
-    Attributes
-    ----------
-    eta0_ : float
-        The chosen learning rate. ``coef_`` and ``intercept_`` are its model's weights.
-    best_index_ : int
-    validation_log_loss_, validation_accuracy_ : ndarray of shape (len(eta0s),)
-        Every setting's validation scores.
-    coefs_path_ : ndarray of shape (len(eta0s), n_outputs, n_features)
-    intercepts_path_ : ndarray of shape (len(eta0s), n_outputs)
-    Plus LogisticRegression's ``classes_``, ``n_iter_``, ``t_``, ``loss_curve_`` (the mean over
-    all settings' training losses).
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from fastsgd import LogisticRegressionSweep
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> sweep = LogisticRegressionSweep(eta0s=(0.001, 0.01, 0.1), random_state=0).fit(X, y)
+    >>> sweep.validation_log_loss_.round(3)
+    array([0.177, 0.138, 0.127])
+    >>> sweep.eta0_, sweep.coefs_path_.shape
+    (0.1, (3, 1, 5))
+    >>> round(sweep.score(X, y), 3)
+    0.955
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -148,6 +215,18 @@ class LogisticRegressionSweep(LogisticRegression):
         """Train every setting on the training part in one pass per epoch; keep the best.
 
         On any error the estimator keeps the state it had before the call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples, dense (a sparse matrix raises a TypeError).
+        y : array-like of shape (n_samples,)
+            The class labels.
+
+        Returns
+        -------
+        self : LogisticRegressionSweep
+            The fitted estimator.
         """
         previous = dict(self.__dict__)
         try:
@@ -186,6 +265,20 @@ class LogisticRegressionSweep(LogisticRegression):
 
     @available_if(_never)
     def partial_fit(self, X, y, classes=None):  # a sweep needs its validation split
+        """Not available: a sweep needs its validation split, which ``fit`` draws.
+
+        ``hasattr(sweep, "partial_fit")`` is False (scikit-learn's ``available_if``), so that
+        code which trains incrementally when it can calls ``fit`` instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Unused.
+        y : array-like of shape (n_samples,)
+            Unused.
+        classes : array-like of shape (n_classes,), default=None
+            Unused.
+        """
         raise NotImplementedError
 
     # -- internals -------------------------------------------------------------------------
