@@ -117,3 +117,12 @@ def estimator_methods():
 @pytest.mark.parametrize("class_name, method", estimator_methods())
 def test_estimator_method_docstring_is_numpydoc(class_name, method):
     assert not problems(f"fastsgd.{class_name}.{method}", CHECKS)
+
+
+def test_compile_docstring_lists_every_configuration():
+    """Its Notes list the configuration names by hand: they must not drift from the code."""
+    from fastsgd._precompile import CONFIGURATIONS, compile
+
+    notes = re.split(r"\n\s*Notes\n\s*-+\n", compile.__doc__)[1]
+    listed = set(re.findall(r"'([a-z0-9-]+)'", notes))
+    assert listed >= set(CONFIGURATIONS), set(CONFIGURATIONS) - listed
