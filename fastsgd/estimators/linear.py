@@ -723,8 +723,8 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
     -----
     Differences from scikit-learn's ``SGDClassifier``, on purpose:
 
-    - float32 input trains in float32 (scikit-learn converts it to float64); CSR indices may be
-      int64.
+    - CSR indices may be int64 (scikit-learn refuses them). float32 input trains in float32,
+      as in scikit-learn (1.9.1 checked).
     - ``n_jobs`` does not change the model: it is accepted for compatibility and the training
       is sequential unless ``parallel`` names a strategy (then ``n_jobs`` is its thread count).
     - ``learning_rate='pa1'`` / ``'pa2'`` (passive-aggressive) are not implemented.
@@ -1010,8 +1010,8 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
 
     Notes
     -----
-    Differences from scikit-learn's ``SGDRegressor``, as for ``SGDClassifier``: float32 X trains
-    in float32, int64 CSR indices are accepted, 'pa1'/'pa2' are not implemented, ``verbose`` is
+    Differences from scikit-learn's ``SGDRegressor``, as for ``SGDClassifier``: int64 CSR
+    indices are accepted, 'pa1'/'pa2' are not implemented, ``verbose`` is
     a progress bar; ``n_jobs`` never changes the model, and ``parallel='average'`` with
     ``n_shards`` trains on threads.
 
