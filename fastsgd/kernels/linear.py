@@ -3,60 +3,15 @@ scikit-learn's SGDClassifier and SGDRegressor, with sample/class weights, over d
 for a block of K weight vectors (binary, one-vs-rest, sweeps). The handout's logistic update is
 its plainest case (log_loss, no penalty, a constant rate).
 
-Public kernel (callable from any ``@njit`` function):
-
-``linear_sgd_epoch(X, y, order, sample_weight, rates, positive_class, class_weight, settings,
-state) -> (loss, objective)``
-    One pass over ``order``. For every visit and every model m with ``rates[m] != 0`` it runs
-    scikit-learn's ``_plain_sgd`` step (sklearn/linear_model/_sgd_fast.pyx.tp), in its order::
-
-        p      = w . x + b                                (w = wscale * W, see below)
-        eta    = schedule(rates[m], t[m])                  constant/adaptive: rates[m];
-                                                           optimal: 1 / (alpha (t0 + t - 1));
-                                                           invscaling: rates[m] / t**power_t
-        update = -eta * dloss(p, target) * class_weight * sample_weight
-                                                           (dloss clipped to 1e12; the loss
-                                                           and its gradient: loss_terms)
-        w     *= max(0, 1 - eta * l2_strength)             penalty 'l2' / 'elasticnet'
-        w     += update * x;   b += update * intercept_decay   (b only when fit_intercept)
-        average w and b from sample number average_start on (averaged SGD)
-        L1: move each of x's weights toward 0 by the penalty owed, never across it
-        t[m]  += 1
-
-    X : dense (n_samples, n_features) float32/float64 array, or a CSR matrix as the tuple
-        ``(data, indices, indptr)`` with int32 or int64 indices. A dense row is every feature
-        (as in scikit-learn), a CSR row its stored entries: only those are read and updated.
-    y : (n_samples,) integer class codes, where model m's target is +1 if
-        ``y == positive_class[m]`` else -1 (log_loss reads them as 1 / 0); or float targets
-        (a regressor), the same for every model, positive_class unused.
-    order : (n_visits,) integer rows to visit, in order.
-    sample_weight : (n_samples,) float array, or None.
-    rates : (K,) float64: the rate of a constant or adaptive schedule, eta0 for invscaling, any
-        nonzero value for optimal; 0 leaves model m untouched (a stopped one-vs-rest model).
-    class_weight : (K, 2) float64: the factor of a visit whose target is <= 0 / > 0 for model m.
-    settings : ``LinearSGDSettings`` (see its fields below).
-    state : ``LinearSGDState``, updated in place. coef (K, n_features) and intercept (K,) are
-        the weights, in X's dtype. average_coef / average_intercept hold the averaged weights
-        ((K, 0) without averaging). t (K,) float64 counts each model's samples from 1.
-        l1_total (K,) and l1_applied (K, n_features) ((K, 0) without L1) are the cumulative
-        penalty and what each weight has received of it. sq_norm and l1_norm (K,) are
-        scikit-learn's running norms of w, used only for the objective.
-    Returns two (K,) float64 arrays over the visits: the mean progressive loss (each loss
-    taken before its sample's update), and the mean objective, which adds the penalty of the
-    running norms as scikit-learn's stopping rule does.
+Public kernels (callable from any ``@njit`` function): ``linear_sgd_epoch`` runs one pass of
+scikit-learn's ``_plain_sgd`` step over a visiting order, ``linear_sgd_finish`` folds the scale
+factors into the weights at the end of a training run. Their docstrings, and those of the
+tuples they take (``LinearSGDSettings``, ``LinearSGDState``), hold the argument-by-argument
+contract.
 
 The weights are kept as w = wscale * coef (the L2 shrink is one multiply per sample, not one
 per weight) and the average as (average_coef + average_a * coef) / average_b (Bottou,
-"Stochastic Gradient Descent Tricks", 2012: a sparse row updates only its own entries of both),
-with wscale, average_a and average_b (K,) in ``state`` as well. Start a training run with them
-at 1, 0, 1 and end it with ``linear_sgd_finish(state)``, which folds them into the arrays;
-in between they are folded only when wscale falls below 1e-9 (1e-6 in float32). Folding
-changes nothing in exact arithmetic, except that scikit-learn's L1 truncation of coef leaks
-into the average through average_a: the fold points are scikit-learn's, so the averaged
-weights agree with SGDClassifier's under L1 too. Several epochs may be one call or many.
-
-``linear_sgd_finish(state)``
-    Fold the scales into coef and average_coef; afterwards wscale = 1, a = 0, b = 1.
+"Stochastic Gradient Descent Tricks", 2012: a sparse row updates only its own entries of both).
 """
 
 import math
@@ -109,6 +64,67 @@ LinearSGDSettings = namedtuple(
     ],
     defaults=(LOG_LOSS, 0.1, 1.0),
 )
+LinearSGDSettings.__doc__ = """Options of the linear engine: schedule, penalty, averaging and loss.
+
+A named tuple, passed unchanged to ``linear_sgd_epoch``; the estimators build it from their
+parameters (``penalty``, ``l1_ratio``, ``alpha``, ``learning_rate``, ``average``, ...).
+
+Parameters
+----------
+learning_rate : int
+    The schedule's code, the position of its name in ``LEARNING_RATES``: 0 constant, 1
+    optimal, 2 invscaling, 3 adaptive. The step size of the sample numbered t (from 1) is
+    ``rates[m]`` for constant and adaptive (an adaptive schedule's caller lowers the rate
+    between epochs), ``1 / (alpha (optimal_init + t - 1))`` for optimal and
+    ``rates[m] / t ** power_t`` for invscaling.
+power_t : float
+    invscaling's exponent.
+alpha : float
+    optimal's scale.
+optimal_init : float
+    optimal's t0, see ``optimal_init``.
+l2_strength : float
+    ``(1 - l1_ratio) * alpha`` for penalty 'l2' or 'elasticnet', else 0.
+l1_strength : float
+    ``l1_ratio * alpha`` for penalty 'l1' or 'elasticnet', else 0.
+average_start : int
+    Averaging starts at sample t == average_start; 0: no averaging.
+fit_intercept : bool
+    Whether the intercepts are updated; they are always part of the margin.
+track_norms : bool
+    Keep scikit-learn's running norms of w (``state.sq_norm``, ``state.l1_norm``) for the
+    objective.
+loss : int, default=LOG_LOSS
+    The loss's code, its position in ``LINEAR_LOSSES``.
+epsilon : float, default=0.1
+    Huber's delta, the epsilon-insensitive losses' margin.
+intercept_decay : float, default=1.0
+    The intercept's step factor (scikit-learn: 0.01 on sparse input).
+
+See Also
+--------
+linear_sgd_epoch : The kernel that takes them.
+LinearSGDState : The training state it updates.
+
+Notes
+-----
+numba compiles the kernel for the types of the tuple's fields, so give each field the type
+listed here (int, not bool, for ``average_start``; float, not int, for ``alpha``): then every
+call shares one compiled kernel.
+
+Examples
+--------
+The settings of the handout's plain update (log_loss, no penalty, a constant rate):
+
+>>> from fastsgd.kernels import LEARNING_RATES, LINEAR_LOSSES, LinearSGDSettings
+>>> settings = LinearSGDSettings(
+...     learning_rate=LEARNING_RATES.index("constant"), power_t=0.5, alpha=1e-4,
+...     optimal_init=0.0, l2_strength=0.0, l1_strength=0.0, average_start=0,
+...     fit_intercept=True, track_norms=False,
+... )
+>>> LINEAR_LOSSES[settings.loss], settings.epsilon, settings.intercept_decay
+('log_loss', 0.1, 1.0)
+"""
 
 LinearSGDState = namedtuple(
     "LinearSGDState",
@@ -127,14 +143,105 @@ LinearSGDState = namedtuple(
         "average_b",
     ],
 )
+LinearSGDState.__doc__ = """Training state of the linear engine: its weights and their bookkeeping.
+
+A named tuple of arrays for K models over n_features features, all updated in place by
+``linear_sgd_epoch``. Start a training run with t = 1, wscale = 1, average_a = 0 and
+average_b = 1, and end it with ``linear_sgd_finish``, after which coef and average_coef hold
+the plain weights.
+
+Parameters
+----------
+coef : ndarray of shape (K, n_features)
+    The stored weights, in X's dtype, C-contiguous; the weights are w = wscale * coef.
+intercept : ndarray of shape (K,)
+    The intercepts, in X's dtype.
+average_coef : ndarray of shape (K, n_features), or (K, 0) without averaging
+    The stored averaged weights, in X's dtype; the average is
+    ``(average_coef + average_a * coef) / average_b``.
+average_intercept : ndarray of shape (K,)
+    The averaged intercepts.
+t : ndarray of shape (K,)
+    float64: each model's sample count, from 1.
+l1_total : ndarray of shape (K,)
+    float64: the cumulative L1 penalty every weight should have received so far.
+l1_applied : ndarray of shape (K, n_features), or (K, 0) without L1
+    In X's dtype: what each weight has received of it.
+sq_norm : ndarray of shape (K,)
+    float64: scikit-learn's running squared norm of w, used only for the objective.
+l1_norm : ndarray of shape (K,)
+    float64: scikit-learn's running L1 norm of w, used only for the objective.
+wscale : ndarray of shape (K,)
+    float64: the scale of the stored weights.
+average_a : ndarray of shape (K,)
+    float64: the lazy average's coefficient of coef.
+average_b : ndarray of shape (K,)
+    float64: the lazy average's divisor.
+
+See Also
+--------
+linear_sgd_epoch : The kernel that updates it.
+linear_sgd_finish : Folds wscale, average_a and average_b into the arrays.
+
+Notes
+-----
+The L2 shrink multiplies wscale (one multiply per sample, not one per weight), and the
+average is kept lazily (Bottou, "Stochastic Gradient Descent Tricks", 2012), so that a sparse
+row updates only its own entries of coef and average_coef.
+
+Examples
+--------
+The state of one model over three features at the start of a training run, without
+averaging or L1 (their arrays are (1, 0)):
+
+>>> import numpy as np
+>>> from fastsgd.kernels import LinearSGDState
+>>> state = LinearSGDState(
+...     coef=np.zeros((1, 3)), intercept=np.zeros(1), average_coef=np.zeros((1, 0)),
+...     average_intercept=np.zeros(1), t=np.ones(1), l1_total=np.zeros(1),
+...     l1_applied=np.zeros((1, 0)), sq_norm=np.zeros(1), l1_norm=np.zeros(1),
+...     wscale=np.ones(1), average_a=np.zeros(1), average_b=np.ones(1),
+... )
+>>> state.coef.shape, state.average_coef.shape
+((1, 3), (1, 0))
+"""
 
 
 def optimal_init(alpha):
-    """t0 of the 'optimal' schedule: the first rate equals SGDClassifier's heuristic
-    typw / max(1, dloss(p=-typw, y=1)) with typw = sqrt(1 / sqrt(alpha)) (Bottou's SvmSgd).
+    """Return t0 of the 'optimal' schedule, eta = 1 / (alpha (t0 + t - 1)).
+
+    The first rate (t = 1) equals SGDClassifier's heuristic
+    ``typw / max(1, dloss(p=-typw, y=1))`` with ``typw = sqrt(1 / sqrt(alpha))`` (Bottou's
+    SvmSgd).
+
+    Parameters
+    ----------
+    alpha : float
+        The schedule's scale (the estimators' ``alpha``), > 0.
+
+    Returns
+    -------
+    float
+        t0 = 1 / (typw * alpha), the ``optimal_init`` field of ``LinearSGDSettings``.
+
+    See Also
+    --------
+    LinearSGDSettings : Where t0 goes.
+
+    Notes
+    -----
     dloss is the loss's signed gradient, and at p < 0 < y it is negative or zero for every
     loss of ``loss_terms``, so the first rate is typw for all of them (tested against
-    SGDClassifier and SGDRegressor for each loss). Plain Python: no compiling."""
+    SGDClassifier and SGDRegressor for each loss). Plain Python: no compiling.
+
+    Examples
+    --------
+    >>> from fastsgd.kernels import optimal_init
+    >>> alpha = 1e-4
+    >>> t0 = optimal_init(alpha)  # typw = sqrt(1 / sqrt(1e-4)) = 10
+    >>> t0, 1 / (alpha * t0)  # the first rate is typw
+    (1000.0, 10.0)
+    """
     typw = math.sqrt(1.0 / math.sqrt(alpha))
     return 1.0 / (typw * alpha)
 
@@ -185,6 +292,45 @@ def fold_scales(state, m, averaging):
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def linear_sgd_finish(state):
+    """Fold the scale factors into the weights at the end of a training run.
+
+    Parameters
+    ----------
+    state : LinearSGDState
+        Updated in place: for every model, ``average_coef = (average_coef + average_a *
+        coef) / average_b`` (with averaging), then ``coef *= wscale``; afterwards
+        wscale = 1, average_a = 0 and average_b = 1, and coef and average_coef are the plain
+        weights and averaged weights.
+
+    See Also
+    --------
+    linear_sgd_epoch : The kernel whose state it finishes.
+
+    Notes
+    -----
+    Folding changes nothing in exact arithmetic: a run may go on from a finished state.
+    ``linear_sgd_epoch`` folds by itself only when wscale falls below 1e-9 (1e-6 in
+    float32), where scikit-learn does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastsgd.kernels import LinearSGDState, linear_sgd_finish
+    >>> state = LinearSGDState(
+    ...     coef=np.array([[2.0, 4.0]]), intercept=np.zeros(1),
+    ...     average_coef=np.array([[1.0, 1.0]]), average_intercept=np.zeros(1), t=np.ones(1),
+    ...     l1_total=np.zeros(1), l1_applied=np.zeros((1, 0)), sq_norm=np.zeros(1),
+    ...     l1_norm=np.zeros(1), wscale=np.array([0.5]), average_a=np.array([0.5]),
+    ...     average_b=np.array([2.0]),
+    ... )
+    >>> linear_sgd_finish(state)
+    >>> state.coef  # 0.5 * [2, 4]
+    array([[1., 2.]])
+    >>> state.average_coef  # ([1, 1] + 0.5 * [2, 4]) / 2
+    array([[1. , 1.5]])
+    >>> state.wscale, state.average_a, state.average_b
+    (array([1.]), array([0.]), array([1.]))
+    """
     averaging = state.average_coef.shape[1] > 0
     for m in range(state.coef.shape[0]):
         fold_scales(state, m, averaging)
@@ -293,6 +439,163 @@ def finish_visit(
 def linear_sgd_epoch(
     X, y, order, sample_weight, rates, positive_class, class_weight, settings, state
 ):
+    """Run one epoch of scikit-learn's SGD step for a block of K linear models.
+
+    One pass over ``order``. For every visit and every model m with ``rates[m] != 0`` it runs
+    scikit-learn's ``_plain_sgd`` step (sklearn/linear_model/_sgd_fast.pyx.tp), in its order::
+
+        p      = w . x + b                                (w = wscale * coef)
+        eta    = schedule(rates[m], t[m])                  constant/adaptive: rates[m];
+                                                           optimal: 1 / (alpha (t0 + t - 1));
+                                                           invscaling: rates[m] / t**power_t
+        update = -eta * dloss(p, target) * class_weight * sample_weight
+                                                           (dloss clipped to 1e12; the loss
+                                                           and its gradient: loss_terms)
+        w     *= max(0, 1 - eta * l2_strength)             penalty 'l2' / 'elasticnet'
+        w     += update * x;   b += update * intercept_decay   (b only when fit_intercept)
+        average w and b from sample number average_start on (averaged SGD)
+        L1: move each of x's weights toward 0 by the penalty owed, never across it
+        t[m]  += 1
+
+    With log_loss, no penalty, a constant rate and no weights, this is the handout's update
+    ``w <- w + eta * x * (y - s(w . x + b))``, as ``logistic_epoch`` runs it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), or tuple of (data, indices, indptr)
+        A dense float32/float64 array, or a CSR matrix as the tuple ``(data, indices,
+        indptr)`` with int32 or int64 indices (sorted or not). A dense row is every feature
+        (as in scikit-learn), a CSR row its stored entries: only those are read and updated.
+    y : ndarray of shape (n_samples,)
+        Integer class codes, where model m's target is +1 if ``y == positive_class[m]`` else
+        -1 (log_loss reads them as 1 / 0); or float targets (a regressor), the same for every
+        model, positive_class unused.
+    order : ndarray of shape (n_visits,)
+        Integer rows to visit, in order.
+    sample_weight : ndarray of shape (n_samples,), or None
+        Float weight of each sample; None weighs every sample 1.
+    rates : ndarray of shape (K,)
+        float64: the rate of a constant or adaptive schedule, eta0 for invscaling, any nonzero
+        value for optimal; 0 leaves model m untouched (a stopped one-vs-rest model).
+    positive_class : ndarray of shape (K,)
+        Integer: the class code that model m treats as its positive class.
+    class_weight : ndarray of shape (K, 2)
+        float64: the factor of a visit whose target is <= 0 / > 0 for model m.
+    settings : LinearSGDSettings
+        The schedule, penalty, averaging and loss (see ``LinearSGDSettings``).
+    state : LinearSGDState
+        The weights and their bookkeeping, updated in place (see ``LinearSGDState``).
+
+    Returns
+    -------
+    loss : ndarray of shape (K,)
+        float64: the mean progressive loss over the visits (each loss taken before its
+        sample's update).
+    objective : ndarray of shape (K,)
+        float64: the mean objective, which adds the penalty of the running norms (taken
+        before each sample's shrink) as scikit-learn's stopping rule does; equal to ``loss``
+        without ``settings.track_norms``.
+
+    Raises
+    ------
+    ValueError
+        If y or sample_weight does not have one entry per row of X, an entry of ``order`` is
+        not a row of X, a dense X's width is not coef's, rates or positive_class does not have
+        K entries, class_weight is not (K, 2), or an array of the state has the wrong shape.
+
+    See Also
+    --------
+    linear_sgd_finish : Folds the scale factors into the weights at the end of a run.
+    logistic_epoch : The handout's update alone, for dense rows.
+    loss_terms : Every loss and its gradient.
+    fastsgd.reference.sgd_classifier_epoch : The NumPy loop, on the true weights.
+
+    Notes
+    -----
+    The weights are kept as w = wscale * coef (the L2 shrink is one multiply per sample, not
+    one per weight) and the average as (average_coef + average_a * coef) / average_b
+    (Bottou, "Stochastic Gradient Descent Tricks", 2012: a sparse row updates only its own
+    entries of both), with wscale, average_a and average_b in ``state`` as well. Start a
+    training run with them at 1, 0, 1 and end it with ``linear_sgd_finish(state)``, which
+    folds them into the arrays; in between they are folded only when wscale falls below 1e-9
+    (1e-6 in float32). Folding changes nothing in exact arithmetic, except that
+    scikit-learn's L1 truncation of coef leaks into the average through average_a: the fold
+    points are scikit-learn's, so the averaged weights agree with SGDClassifier's under L1
+    too. Several epochs may be one call or many.
+
+    The arguments are checked once per call; not checked (preconditions): CSR indices below
+    the number of features (a pass over every stored entry; the estimators check it once per
+    fit), and the array dtypes (numba's typing refuses what it cannot compile).
+
+    Examples
+    --------
+    One visit by hand, penalty 'l2' with alpha = 0.1, a constant rate 0.1, w = (1, -2),
+    x = (0.5, 1), y = 1: p = -1.5 and the step is ``update = 0.1 * (1 - s(-1.5))``, after
+    the shrink ``w *= 1 - 0.1 * 0.1``:
+
+    >>> import math
+    >>> import numpy as np
+    >>> from fastsgd.kernels import (
+    ...     LEARNING_RATES, LinearSGDSettings, LinearSGDState, linear_sgd_epoch,
+    ...     linear_sgd_finish,
+    ... )
+    >>> def new_state(coef):
+    ...     return LinearSGDState(
+    ...         coef=coef, intercept=np.zeros(1), average_coef=np.zeros((1, 0)),
+    ...         average_intercept=np.zeros(1), t=np.ones(1), l1_total=np.zeros(1),
+    ...         l1_applied=np.zeros((1, 0)), sq_norm=np.array([float((coef * coef).sum())]),
+    ...         l1_norm=np.array([float(np.abs(coef).sum())]), wscale=np.ones(1),
+    ...         average_a=np.zeros(1), average_b=np.ones(1),
+    ...     )
+    >>> l2 = LinearSGDSettings(
+    ...     learning_rate=LEARNING_RATES.index("constant"), power_t=0.5, alpha=0.1,
+    ...     optimal_init=0.0, l2_strength=0.1, l1_strength=0.0, average_start=0,
+    ...     fit_intercept=True, track_norms=True,
+    ... )
+    >>> X, y = np.array([[0.5, 1.0]]), np.array([1])
+    >>> state = new_state(np.array([[1.0, -2.0]]))
+    >>> rates, positive_class, class_weight = np.array([0.1]), np.array([1]), np.ones((1, 2))
+    >>> loss, objective = linear_sgd_epoch(
+    ...     X, y, np.array([0]), None, rates, positive_class, class_weight, l2, state
+    ... )
+    >>> linear_sgd_finish(state)
+    >>> update = 0.1 * (1 - 1 / (1 + math.exp(1.5)))
+    >>> np.allclose(state.coef, 0.99 * np.array([1.0, -2.0]) + update * X[0])
+    True
+    >>> np.allclose(state.intercept, update), np.allclose(loss, math.log1p(math.exp(1.5)))
+    (True, True)
+    >>> np.allclose(objective - loss, 0.5 * 0.1 * 5.0)  # alpha / 2 * |w|^2 before the step
+    True
+
+    From your own ``@njit`` code: several epochs, then the fold. With the plain settings
+    (no penalty) it trains what ``logistic_epoch`` trains:
+
+    >>> from numba import njit
+    >>> from fastsgd.kernels import logistic_epoch
+    >>> @njit
+    ... def fit(X, y, order, rates, settings, state, n_epochs):
+    ...     positive_class = np.ones(1, np.int64)
+    ...     class_weight = np.ones((1, 2))
+    ...     loss = np.zeros(1)
+    ...     for _ in range(n_epochs):
+    ...         loss, objective = linear_sgd_epoch(
+    ...             X, y, order, None, rates, positive_class, class_weight, settings, state
+    ...         )
+    ...     linear_sgd_finish(state)
+    ...     return loss
+    >>> plain = l2._replace(l2_strength=0.0, track_norms=False)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> order = rng.permutation(50)
+    >>> state = new_state(np.zeros((1, 3)))
+    >>> loss = fit(X, y, order, rates, plain, state, 3)
+    >>> coef, intercept = np.zeros((1, 3)), np.zeros(1)
+    >>> for _ in range(3):
+    ...     handout_loss = logistic_epoch(X, y, order, coef, intercept, rates, positive_class, True)
+    >>> np.allclose(state.coef, coef), np.allclose(loss, handout_loss)
+    (True, True)
+    """
     check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, state)
     coef = state.coef
     n_models = coef.shape[0]

@@ -1,36 +1,9 @@
 """Per-sample SGD epochs for logistic regression, for a block of K weight vectors at once.
 
 Public kernels (callable from any ``@njit`` function; all arrays are NumPy arrays):
-
-``logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept) -> loss``
-    One epoch of the handout's update (section 39.1 d), sample by sample in ``order``::
-
-        for i in order:                         for each model m in 0..K-1:
-            t = (y[i] == positive_class[m])     # the 0/1 label model m sees
-            z = coef[m] . X[i] + intercept[m]
-            loss[m] += log-loss(z, t)           # taken before the update (progressive loss)
-            r = t - s(z)
-            coef[m] += eta[m] * r * X[i]
-            intercept[m] += eta[m] * r          # only when fit_intercept; always in z
-
-    X : (n_samples, n_features) float32 or float64, C-contiguous; never written, never copied.
-    y : (n_samples,) integer class codes.
-    order : (n_visits,) integer row indices: a permutation, a slice of one, or any index list.
-    coef : (K, n_features), X's dtype, C-contiguous; updated in place.
-    intercept : (K,), X's dtype; always part of the margin, updated in place only when
-        fit_intercept (as SGDClassifier treats a given intercept with fit_intercept=False).
-    eta : (K,) float64, the learning rate of each model.
-    positive_class : (K,) integer; model m treats ``y == positive_class[m]`` as label 1.
-        K = 1 with positive_class = [1] is the binary model on labels {0, 1}; K = n_classes with
-        positive_class = arange(K) is one-vs-rest; K copies of one class with K rates is a sweep.
-    fit_intercept : bool.
-    Returns a (K,) float64 array: each model's mean progressive log-loss over the visits.
-    The step eta * r is rounded to X's dtype before it touches the weights, so float32 data
-    keeps float32 vector arithmetic; the loss is accumulated in float64.
-
-``streaming_floor(X) -> float``
-    One read pass over X (the sum of its elements): the memory-bandwidth floor that an epoch is
-    measured against in bench/.
+``logistic_epoch``, one epoch of the handout's update (section 39.1 d) for K models, and
+``streaming_floor``, the memory-bandwidth floor an epoch is measured against. Their docstrings
+hold the argument-by-argument contract.
 
 It is the linear engine (``fastsgd.kernels.linear``) with the log-loss, a constant rate and
 nothing else: one loop serves the handout's update, SGDClassifier's every option and
@@ -78,6 +51,125 @@ def plain_state(coef, intercept):
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept):
+    """Run one epoch of the handout's logistic-regression update for K models at once.
+
+    The handout's update (section 39.1 d), ``w <- w + eta * x * (y - s(w . x + b))``, sample
+    by sample in ``order``::
+
+        for i in order:                         for each model m in 0..K-1:
+            t = (y[i] == positive_class[m])     # the 0/1 label model m sees
+            z = coef[m] . X[i] + intercept[m]
+            loss[m] += log-loss(z, t)           # taken before the update (progressive loss)
+            r = t - s(z)
+            coef[m] += eta[m] * r * X[i]
+            intercept[m] += eta[m] * r          # only when fit_intercept; always in z
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        float32 or float64, C-contiguous; never written, never copied.
+    y : ndarray of shape (n_samples,)
+        Integer class codes.
+    order : ndarray of shape (n_visits,)
+        Integer row indices: a permutation, a slice of one, or any index list (rows may repeat
+        or be skipped).
+    coef : ndarray of shape (K, n_features)
+        X's dtype, C-contiguous; updated in place.
+    intercept : ndarray of shape (K,)
+        X's dtype; always part of the margin, updated in place only when ``fit_intercept``
+        (as SGDClassifier treats a given intercept with fit_intercept=False).
+    eta : ndarray of shape (K,)
+        float64, the learning rate of each model.
+    positive_class : ndarray of shape (K,)
+        Integer; model m treats ``y == positive_class[m]`` as label 1. K = 1 with
+        positive_class = [1] is the binary model on labels {0, 1}; K = n_classes with
+        positive_class = arange(K) is one-vs-rest; K copies of one class with K rates is a
+        sweep.
+    fit_intercept : bool
+        Whether the intercepts are updated.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        float64: each model's mean progressive log-loss over the visits (zeros for an empty
+        ``order``).
+
+    Raises
+    ------
+    ValueError
+        If y does not have one label per row of X, an entry of ``order`` is not a row of X,
+        coef does not have one column per feature, or intercept, eta or positive_class does
+        not have one entry per row of coef.
+
+    See Also
+    --------
+    fastsgd.reference.logistic_epoch : The plain-NumPy loop, the same arguments.
+    linear_sgd_epoch : The same step with every option of SGDClassifier and SGDRegressor.
+    fastsgd.parallel.logistic_epoch_average : Shards of the epoch on several threads.
+
+    Notes
+    -----
+    The step ``eta * r`` is rounded to X's dtype before it touches the weights, so float32
+    data keeps float32 vector arithmetic; the loss is accumulated in float64. Nothing is
+    allocated per sample. Arguments are checked once per call (``order`` is read once for
+    its smallest and largest entry); the loop itself indexes without bounds checks.
+
+    Examples
+    --------
+    Two samples by hand, from zero weights: s(0) = 1/2, so the first step (y = 1) is
+    ``eta * x * (1 - 1/2)``; the second (y = 0) uses the margin after the first:
+
+    >>> import math
+    >>> import numpy as np
+    >>> from fastsgd.kernels import logistic_epoch
+    >>> X = np.array([[1.0, 2.0], [2.0, -1.0]])
+    >>> y = np.array([1, 0])
+    >>> coef, intercept = np.zeros((1, 2)), np.zeros(1)
+    >>> eta, positive_class = np.array([0.5]), np.array([1])
+    >>> loss = logistic_epoch(X, y, np.arange(2), coef, intercept, eta, positive_class, True)
+    >>> w, b = 0.5 * X[0] * 0.5, 0.5 * 0.5
+    >>> z = float(w @ X[1] + b)  # 0.5 - 0.5 + 0.25
+    >>> s = 1 / (1 + math.exp(-z))
+    >>> np.allclose(coef[0], w + 0.5 * X[1] * (0 - s)), np.allclose(intercept, b - 0.5 * s)
+    (True, True)
+    >>> np.allclose(loss, (math.log(2) - math.log(1 - s)) / 2)  # mean progressive log-loss
+    True
+
+    One-vs-rest over three classes against the NumPy reference:
+
+    >>> from fastsgd import reference
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 4))
+    >>> y = rng.integers(0, 3, 30)
+    >>> order = rng.permutation(30)
+    >>> ours = [np.zeros((3, 4)), np.zeros(3)]
+    >>> theirs = [np.zeros((3, 4)), np.zeros(3)]
+    >>> eta, classes = np.full(3, 0.1), np.arange(3)
+    >>> loss = logistic_epoch(X, y, order, *ours, eta, classes, True)
+    >>> expected = reference.logistic_epoch(X, y, order, *theirs, eta, classes, True)
+    >>> np.allclose(loss, expected), np.allclose(ours[0], theirs[0])
+    (True, True)
+
+    From your own ``@njit`` code, here several epochs in one compiled function:
+
+    >>> from numba import njit
+    >>> @njit
+    ... def train(X, y, coef, intercept, eta, positive_class, fit_intercept, n_epochs):
+    ...     order = np.arange(X.shape[0])
+    ...     losses = np.zeros(n_epochs)
+    ...     for epoch in range(n_epochs):
+    ...         loss = logistic_epoch(
+    ...             X, y, order, coef, intercept, eta, positive_class, fit_intercept
+    ...         )
+    ...         losses[epoch] = loss[0]
+    ...     return losses
+    >>> X = rng.standard_normal((200, 3))
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> coef, intercept = np.zeros((1, 3)), np.zeros(1)
+    >>> losses = train(X, y, coef, intercept, np.array([0.1]), np.array([1]), True, 5)
+    >>> bool(losses[-1] < losses[0] < math.log(2))
+    True
+    """
     check_visits(X, y, order)
     check_models(X, coef, intercept, eta, positive_class)
     n_models = coef.shape[0]
@@ -154,6 +246,33 @@ def plain_block_epoch(X, y, order, coef, intercept, eta, positive_class, fit_int
 
 @njit(cache=True, nogil=True, fastmath=VECTOR_FASTMATH)
 def streaming_floor(X):
+    """Sum every element of X in one read pass: the memory-bandwidth floor of an epoch.
+
+    An epoch reads every visited row of X at least once, so no epoch over X can be faster
+    than this pass; bench/ measures the epochs against it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        float32 or float64; read once, row by row.
+
+    Returns
+    -------
+    float
+        The sum of X's elements (each row summed in X's dtype, the rows in float64).
+
+    See Also
+    --------
+    logistic_epoch : The epoch measured against it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastsgd.kernels import streaming_floor
+    >>> X = np.arange(12, dtype=np.float64).reshape(3, 4)
+    >>> streaming_floor(X), float(X.sum())
+    (66.0, 66.0)
+    """
     total = 0.0
     for i in range(X.shape[0]):
         row = X[i]

@@ -1,45 +1,12 @@
 """SGD epochs for a two-layer net (handout section 39.2), per sample or per mini-batch.
 
-Public kernels (callable from any ``@njit`` function):
-
-``net_sgd_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings)``
-    One epoch over the rows named by ``order``, scikit-learn's MLP ``solver='sgd'`` step for one
-    hidden layer, updating the weights (and the momentum velocities) in place. Per batch B of
-    ``settings.batch_size`` consecutive visits, with s_i the sample weights and S = sum s_i::
-
-        z1 = W1t x + b1,  a1 = g1(z1),  z2 = a1 W2 + b2,  a2 = g2(z2)               (forward)
-        d2 = dLoss/dz2,   d1 = (W2 d2) * g1'(z1)                                     (backward)
-        G = (sum_i s_i grad_i + alpha W) / S       (alpha on W1 and W2, not on the biases)
-        v = momentum v - eta G;  W += v, or with Nesterov W += momentum v - eta G    (update)
-
-    Every gradient comes from the same forward pass before any weight changes (the handout's
-    39.2 f: w1's update uses the current w2). With momentum 0 the step is W -= eta G; with
-    batch_size 1 and no penalty it is the handout's per-sample step exactly (the weight s_i
-    cancels, as in scikit-learn). A batch whose weights sum to 0 takes no step.
-    Returns the epoch's loss as scikit-learn's MLP accumulates it: the sum over batches of
-    |B| times (the s-weighted mean loss of B plus alpha/2 (|W1|^2 + |W2|^2) / S, both before the
-    step), divided by the number of visits; accumulated in float64.
-
-    X : (n_samples, k) float32 or float64. Never written, never copied.
-    targets : (n_samples,) integer class codes (one logistic output: code == 1; a softmax: one-hot
-        of the code), or (n_samples, n_out) floats used as they are (multilabel 0/1 indicators
-        for logistic outputs, regression values for identity outputs).
-    sample_weight : (n_samples,) float64, or an empty array for weight 1 everywhere.
-    order : (n_visits,) integer row indices.
-    W1t : (H, k), the first layer stored one row per hidden unit (the estimators show it as
-        ``coefs_[0] = W1t.T``). b1 : (H,), W2 : (H, n_out), b2 : (n_out,). In X's dtype,
-        C-contiguous; updated in place. The biases always enter the forward pass and are
-        updated only when fit_intercept.
-    velocities : (V_W1t, V_b1, V_W2, V_b2), the momentum buffers with the weights' shapes,
-        updated in place; unused (and may be empty arrays) when settings.momentum == 0.
-    settings : NetSettings(activation, loss, output, eta, alpha, momentum, nesterov,
-        fit_intercept, batch_size); activation in {LOGISTIC, TANH, RELU}, loss in {LOG_LOSS,
-        SQUARED_ERROR}, output in {OUTPUT_LOGISTIC, OUTPUT_SOFTMAX, OUTPUT_IDENTITY}.
-
-``net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size)``
-    The handout's net: ``net_sgd_epoch`` with integer class codes y, one sigmoid output for
-    n_out = 1 or a softmax for more, no weights, penalty or momentum. Returns the epoch's mean
-    progressive loss.
+Public kernels (callable from any ``@njit`` function): ``net_sgd_epoch``, one epoch of
+scikit-learn's MLP ``solver='sgd'`` step for one hidden layer (sample weights, L2 penalty,
+momentum, mini-batches, logistic, softmax or identity outputs), and ``net_epoch``, the
+handout's net (integer class codes, no weights, penalty or momentum). ``net_sgd_epoch_per_sample``,
+``net_sgd_epoch_batched``, ``net_epoch_per_sample`` and ``net_epoch_batched`` are the same
+kernels compiled with one path only. Their docstrings hold the argument-by-argument contract,
+``NetSettings`` the options of ``net_sgd_epoch``.
 
 Per sample, the first layer is H logistic-regression-like rows: the kernel reuses the logistic
 kernel's fused pass (dense_axpy_dot, four rows at a time), which updates hidden unit h's row for
@@ -112,17 +79,103 @@ NetSettings = namedtuple(
     ],
     defaults=(0.0, 0.0, False, True, 1),
 )  # fmt: skip
-NetSettings.__doc__ = """The settings of net_sgd_epoch (see the module docstring).
+NetSettings.__doc__ = """Options of the net kernels: units, loss, rate, penalty, momentum, batches.
 
+A named tuple, passed unchanged to ``net_sgd_epoch`` (and its variants in
+``fastsgd.parallel``); ``net_settings`` builds it with the canonical types.
+
+Parameters
+----------
+activation : int
+    The hidden activation g1's code, its position in ``ACTIVATIONS``: LOGISTIC (0), TANH
+    (1), RELU (2) or 3 (identity).
+loss : int
+    LOG_LOSS (0) or SQUARED_ERROR (1).
+output : int
+    The output units g2: OUTPUT_LOGISTIC (a sigmoid per unit), OUTPUT_SOFTMAX or
+    OUTPUT_IDENTITY (regression, with SQUARED_ERROR).
+eta : float
+    The learning rate.
+alpha : float, default=0.0
+    The L2 penalty's strength, on W1t and W2 (not on the biases).
+momentum : float, default=0.0
+    The momentum; 0 steps by ``-eta * G`` and leaves the velocities unused.
+nesterov : bool, default=False
+    Whether the momentum step is Nesterov's.
+fit_intercept : bool, default=True
+    Whether the biases are updated; they always enter the forward pass.
+batch_size : int, default=1
+    The consecutive visits per batch; 1 runs the per-sample path.
+
+See Also
+--------
+net_settings : Builds it with the canonical types.
+net_sgd_epoch : The kernel that takes it.
+
+Notes
+-----
 Pass them with these Python types so that every call shares one compiled kernel: int
 activation, loss, output and batch_size; float eta, alpha and momentum; bool nesterov and
-fit_intercept.
+fit_intercept. numba compiles the kernel anew for other field types.
+
+Examples
+--------
+>>> from fastsgd.kernels import LOG_LOSS, OUTPUT_SOFTMAX, RELU, NetSettings
+>>> settings = NetSettings(RELU, LOG_LOSS, OUTPUT_SOFTMAX, 0.01, momentum=0.9, nesterov=True)
+>>> settings.alpha, settings.fit_intercept, settings.batch_size
+(0.0, True, 1)
 """
 
 
 def net_settings(activation, loss, output, eta, alpha=0.0, momentum=0.0, nesterov=False,
                  fit_intercept=True, batch_size=1):  # fmt: skip
-    """NetSettings with the canonical Python types (one compiled kernel for all values)."""
+    """Build ``NetSettings`` with the canonical Python types.
+
+    Every value is converted (int, float or bool), so that settings built from NumPy scalars
+    or an int rate share one compiled kernel with all others.
+
+    Parameters
+    ----------
+    activation : int
+        The hidden activation's code in ``ACTIVATIONS``.
+    loss : int
+        LOG_LOSS or SQUARED_ERROR.
+    output : int
+        OUTPUT_LOGISTIC, OUTPUT_SOFTMAX or OUTPUT_IDENTITY.
+    eta : float
+        The learning rate.
+    alpha : float, default=0.0
+        The L2 penalty's strength, on W1t and W2.
+    momentum : float, default=0.0
+        The momentum.
+    nesterov : bool, default=False
+        Whether the momentum step is Nesterov's.
+    fit_intercept : bool, default=True
+        Whether the biases are updated.
+    batch_size : int, default=1
+        The consecutive visits per batch.
+
+    Returns
+    -------
+    NetSettings
+        The settings, with int activation, loss, output and batch_size, float eta, alpha
+        and momentum, and bool nesterov and fit_intercept.
+
+    See Also
+    --------
+    NetSettings : The fields' meaning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastsgd.kernels import LOG_LOSS, OUTPUT_SOFTMAX, TANH, net_settings
+    >>> settings = net_settings(np.int64(TANH), LOG_LOSS, OUTPUT_SOFTMAX, 1)
+    >>> settings
+    NetSettings(activation=1, loss=0, output=1, eta=1.0, alpha=0.0, momentum=0.0,
+                nesterov=False, fit_intercept=True, batch_size=1)
+    >>> type(settings.activation), type(settings.eta)
+    (<class 'int'>, <class 'float'>)
+    """
     return NetSettings(
         int(activation), int(loss), int(output), float(eta), float(alpha), float(momentum),
         bool(nesterov), bool(fit_intercept), int(batch_size),
@@ -714,8 +767,91 @@ def epoch_loop(path_kind, check):
 def net_sgd_epoch_per_sample(
     X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings
 ):
-    """net_sgd_epoch with batch_size 1, compiled without the mini-batch path (half the compile
-    time of both)."""
+    """Run ``net_sgd_epoch`` with batch_size 1, compiled without the mini-batch path.
+
+    The per-sample step of ``net_sgd_epoch`` (see there), whatever ``settings.batch_size``
+    says: half the compile time of both paths.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_out)
+        Integer class codes (one logistic output: the target is ``code == 1``; a softmax: the
+        one-hot of the code), or floats used as they are (multilabel 0/1 indicators for
+        logistic outputs, regression values for identity outputs).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
+        float64 sample weights, or an empty array for weight 1 everywhere.
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit (the estimators show it as
+        ``coefs_[0] = W1t.T``); in X's dtype, C-contiguous, updated in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``settings.fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    velocities : tuple of 4 ndarrays
+        ``(V_W1t, V_b1, V_W2, V_b2)``, the momentum buffers with the weights' shapes, updated
+        in place; unused (and may be empty arrays) when ``settings.momentum == 0``.
+    settings : NetSettings
+        ``NetSettings(activation, loss, output, eta, alpha, momentum, nesterov,
+        fit_intercept, batch_size)``: activation in {LOGISTIC, TANH, RELU, 3 (identity)}, loss
+        in {LOG_LOSS, SQUARED_ERROR}, output in {OUTPUT_LOGISTIC, OUTPUT_SOFTMAX,
+        OUTPUT_IDENTITY}; ``net_settings`` builds it.
+
+    Returns
+    -------
+    float
+        The epoch's loss as scikit-learn's MLP accumulates it: the sum over batches of
+        ``len(B)`` times (the s-weighted mean loss of B plus ``alpha / 2 * (||W1||^2 +
+        ||W2||^2) / S``, both before the step), divided by the number of visits; accumulated
+        in float64 (0.0 for an empty ``order``).
+
+    Raises
+    ------
+    ValueError
+        If the arguments do not fit together: targets or sample_weight without one row per
+        row of X, an entry of ``order`` that is not a row of X, weights of the wrong shapes,
+        ``batch_size < 1``, identity outputs without squared_error or without 2-D targets,
+        2-D targets with a softmax or without one column per output unit, integer codes with
+        several logistic outputs, a visited code outside [0, n_out) with a softmax, or (with
+        momentum) velocities without the weights' shapes.
+
+    See Also
+    --------
+    net_sgd_epoch : Either path, by ``settings.batch_size``.
+    net_epoch_per_sample : The handout's net, per sample.
+
+    Examples
+    --------
+    Per sample with classical momentum and sample weights, against the NumPy reference:
+
+    >>> import numpy as np
+    >>> from fastsgd import reference
+    >>> from fastsgd.kernels import (
+    ...     LOG_LOSS, OUTPUT_LOGISTIC, RELU, net_settings, net_sgd_epoch_per_sample,
+    ... )
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 4)), rng.integers(0, 2, 30)
+    >>> weights, order = rng.uniform(0.5, 2.0, 30), rng.permutation(30)
+    >>> params = [0.3 * rng.standard_normal(shape) for shape in [(5, 4), (5,), (5, 1), (1,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> ours_v, theirs_v = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    >>> settings = net_settings(RELU, LOG_LOSS, OUTPUT_LOGISTIC, 0.05, momentum=0.5)
+    >>> loss = net_sgd_epoch_per_sample(X, y, weights, order, *ours, tuple(ours_v), settings)
+    >>> expected = reference.net_sgd_epoch(
+    ...     X, y, weights, order, *theirs, theirs_v, activation=RELU, loss=LOG_LOSS,
+    ...     output="logistic", eta=0.05, momentum=0.5,
+    ... )
+    >>> bool(np.isclose(loss, expected))
+    True
+    >>> all(np.allclose(a, b) for a, b in zip(ours + ours_v, theirs + theirs_v))
+    True
+    """
     if is_plain(settings):
         return epoch_body(
             X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings, 0, True
@@ -736,7 +872,90 @@ def net_plain_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocitie
 
 @njit(cache=True, nogil=True)
 def net_sgd_epoch_batched(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
-    """net_sgd_epoch with batch_size > 1, compiled without the per-sample path."""
+    """Run ``net_sgd_epoch`` with mini-batches, compiled without the per-sample path.
+
+    The mini-batch step of ``net_sgd_epoch`` (see there): each batch of
+    ``settings.batch_size`` visits is gathered into a scratch block and its products are
+    BLAS-3 (``np.dot``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_out)
+        Integer class codes (one logistic output: the target is ``code == 1``; a softmax: the
+        one-hot of the code), or floats used as they are (multilabel 0/1 indicators for
+        logistic outputs, regression values for identity outputs).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
+        float64 sample weights, or an empty array for weight 1 everywhere.
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit (the estimators show it as
+        ``coefs_[0] = W1t.T``); in X's dtype, C-contiguous, updated in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``settings.fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    velocities : tuple of 4 ndarrays
+        ``(V_W1t, V_b1, V_W2, V_b2)``, the momentum buffers with the weights' shapes, updated
+        in place; unused (and may be empty arrays) when ``settings.momentum == 0``.
+    settings : NetSettings
+        ``NetSettings(activation, loss, output, eta, alpha, momentum, nesterov,
+        fit_intercept, batch_size)``: activation in {LOGISTIC, TANH, RELU, 3 (identity)}, loss
+        in {LOG_LOSS, SQUARED_ERROR}, output in {OUTPUT_LOGISTIC, OUTPUT_SOFTMAX,
+        OUTPUT_IDENTITY}; ``net_settings`` builds it.
+
+    Returns
+    -------
+    float
+        The epoch's loss as scikit-learn's MLP accumulates it: the sum over batches of
+        ``len(B)`` times (the s-weighted mean loss of B plus ``alpha / 2 * (||W1||^2 +
+        ||W2||^2) / S``, both before the step), divided by the number of visits; accumulated
+        in float64 (0.0 for an empty ``order``).
+
+    Raises
+    ------
+    ValueError
+        If the arguments do not fit together: targets or sample_weight without one row per
+        row of X, an entry of ``order`` that is not a row of X, weights of the wrong shapes,
+        ``batch_size < 1``, identity outputs without squared_error or without 2-D targets,
+        2-D targets with a softmax or without one column per output unit, integer codes with
+        several logistic outputs, a visited code outside [0, n_out) with a softmax, or (with
+        momentum) velocities without the weights' shapes.
+
+    See Also
+    --------
+    net_sgd_epoch : Either path, by ``settings.batch_size``.
+    net_epoch_batched : The handout's net, in mini-batches.
+
+    Examples
+    --------
+    Batches of 4 with sample weights and an L2 penalty, against the NumPy reference:
+
+    >>> import numpy as np
+    >>> from fastsgd import reference
+    >>> from fastsgd.kernels import (
+    ...     LOG_LOSS, OUTPUT_SOFTMAX, TANH, net_settings, net_sgd_epoch_batched,
+    ... )
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, 30)
+    >>> weights, order = rng.uniform(0.5, 2.0, 30), rng.permutation(30)
+    >>> params = [0.3 * rng.standard_normal(shape) for shape in [(5, 4), (5,), (5, 3), (3,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> no_momentum = tuple(np.zeros((0,) * p.ndim) for p in params)
+    >>> settings = net_settings(TANH, LOG_LOSS, OUTPUT_SOFTMAX, 0.1, alpha=1e-2, batch_size=4)
+    >>> loss = net_sgd_epoch_batched(X, y, weights, order, *ours, no_momentum, settings)
+    >>> expected = reference.net_sgd_epoch(
+    ...     X, y, weights, order, *theirs, None, activation=TANH, loss=LOG_LOSS,
+    ...     output="softmax", eta=0.1, alpha=1e-2, batch_size=4,
+    ... )
+    >>> bool(np.isclose(loss, expected)), all(np.allclose(a, b) for a, b in zip(ours, theirs))
+    (True, True)
+    """
     return epoch_body(
         X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings, 2, True
     )
@@ -777,6 +996,123 @@ def unchecked_batched_epoch(
 
 @njit(cache=True, nogil=True)
 def net_sgd_epoch(X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings):
+    """Run one epoch of scikit-learn's MLP SGD step for a net with one hidden layer.
+
+    One epoch over the rows named by ``order``, scikit-learn's MLP ``solver='sgd'`` step for
+    one hidden layer, updating the weights (and the momentum velocities) in place. Per batch B
+    of ``settings.batch_size`` consecutive visits, with s_i the sample weights and
+    S = sum s_i::
+
+        z1 = W1t x + b1,  a1 = g1(z1),  z2 = a1 W2 + b2,  a2 = g2(z2)               (forward)
+        d2 = dLoss/dz2,   d1 = (W2 d2) * g1'(z1)                                     (backward)
+        G = (sum_i s_i grad_i + alpha W) / S       (alpha on W1 and W2, not on the biases)
+        v = momentum v - eta G;  W += v, or with Nesterov W += momentum v - eta G    (update)
+
+    Every gradient comes from the same forward pass before any weight changes (the handout's
+    39.2 f: w1's update uses the current w2). With momentum 0 the step is W -= eta G; with
+    batch_size 1 and no penalty it is the handout's per-sample step exactly (the weight s_i
+    cancels, as in scikit-learn). A batch whose weights sum to 0 takes no step.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_out)
+        Integer class codes (one logistic output: the target is ``code == 1``; a softmax: the
+        one-hot of the code), or floats used as they are (multilabel 0/1 indicators for
+        logistic outputs, regression values for identity outputs).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
+        float64 sample weights, or an empty array for weight 1 everywhere.
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit (the estimators show it as
+        ``coefs_[0] = W1t.T``); in X's dtype, C-contiguous, updated in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``settings.fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    velocities : tuple of 4 ndarrays
+        ``(V_W1t, V_b1, V_W2, V_b2)``, the momentum buffers with the weights' shapes, updated
+        in place; unused (and may be empty arrays) when ``settings.momentum == 0``.
+    settings : NetSettings
+        ``NetSettings(activation, loss, output, eta, alpha, momentum, nesterov,
+        fit_intercept, batch_size)``: activation in {LOGISTIC, TANH, RELU, 3 (identity)}, loss
+        in {LOG_LOSS, SQUARED_ERROR}, output in {OUTPUT_LOGISTIC, OUTPUT_SOFTMAX,
+        OUTPUT_IDENTITY}; ``net_settings`` builds it.
+
+    Returns
+    -------
+    float
+        The epoch's loss as scikit-learn's MLP accumulates it: the sum over batches of
+        ``len(B)`` times (the s-weighted mean loss of B plus ``alpha / 2 * (||W1||^2 +
+        ||W2||^2) / S``, both before the step), divided by the number of visits; accumulated
+        in float64 (0.0 for an empty ``order``).
+
+    Raises
+    ------
+    ValueError
+        If the arguments do not fit together: targets or sample_weight without one row per
+        row of X, an entry of ``order`` that is not a row of X, weights of the wrong shapes,
+        ``batch_size < 1``, identity outputs without squared_error or without 2-D targets,
+        2-D targets with a softmax or without one column per output unit, integer codes with
+        several logistic outputs, a visited code outside [0, n_out) with a softmax, or (with
+        momentum) velocities without the weights' shapes.
+
+    See Also
+    --------
+    net_epoch : The handout's net: class codes, no weights, penalty or momentum.
+    net_sgd_epoch_per_sample : This kernel compiled with the per-sample path only.
+    net_sgd_epoch_batched : This kernel compiled with the mini-batch path only.
+    output_layer : The output units and their losses.
+    fastsgd.reference.net_sgd_epoch : The NumPy version.
+
+    Notes
+    -----
+    Both paths work on private copies made once per call and written back at the end: W1t
+    (and its velocity) with rows zero-padded to a multiple of 8 elements (per sample only),
+    and W2 transposed to (n_out, H), so that every loop over hidden units reads contiguous
+    memory for any number of outputs. Nothing is allocated per sample. Per sample, the first
+    layer's update for this sample and its forward read for the next one are one sweep over
+    W1t.
+
+    With momentum, tiny velocities become 0 instead of decaying through the subnormal
+    numbers, whose arithmetic measured 18x slower per sample (the velocities of dead relu
+    units decay into that range): in the scalar steps every velocity below float32's
+    smallest normal number in magnitude (the weights change by less than 1e-38 per step from
+    it), and in the per-sample loop every subnormal result, through the CPU's flush-to-zero
+    mode (x86).
+
+    Examples
+    --------
+    A softmax over three classes with tanh hidden units, sample weights, an L2 penalty and
+    Nesterov momentum, per sample, against the NumPy reference:
+
+    >>> import numpy as np
+    >>> from fastsgd import reference
+    >>> from fastsgd.kernels import LOG_LOSS, OUTPUT_SOFTMAX, TANH, net_settings, net_sgd_epoch
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    >>> weights, order = rng.uniform(0.5, 2.0, 40), rng.permutation(40)
+    >>> params = [0.3 * rng.standard_normal(shape) for shape in [(6, 5), (6,), (6, 3), (3,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> ours_v, theirs_v = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    >>> settings = net_settings(
+    ...     TANH, LOG_LOSS, OUTPUT_SOFTMAX, 0.05, alpha=1e-3, momentum=0.9, nesterov=True
+    ... )
+    >>> loss = net_sgd_epoch(X, y, weights, order, *ours, tuple(ours_v), settings)
+    >>> expected = reference.net_sgd_epoch(
+    ...     X, y, weights, order, *theirs, theirs_v, activation=TANH, loss=LOG_LOSS,
+    ...     output="softmax", eta=0.05, alpha=1e-3, momentum=0.9, nesterov=True,
+    ... )
+    >>> bool(np.isclose(loss, expected))
+    True
+    >>> all(np.allclose(a, b) for a, b in zip(ours + ours_v, theirs + theirs_v))
+    True
+    """
     if settings.batch_size <= 1:
         return net_sgd_epoch_per_sample(
             X, targets, sample_weight, order, W1t, b1, W2, b2, velocities, settings
@@ -805,6 +1141,119 @@ def no_velocities(W1t):
 
 @njit(cache=True, nogil=True)
 def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size):
+    """Run one epoch of the handout's two-layer net, per sample or in mini-batches.
+
+    The handout's net (section 39.2): ``net_sgd_epoch`` with integer class codes y, one
+    sigmoid output for n_out = 1 or a softmax for more, and no sample weights, penalty or
+    momentum. Per batch B of ``batch_size`` consecutive visits, every gradient from the same
+    forward pass::
+
+        z1 = W1t x + b1,  a1 = g1(z1),  z2 = a1 W2 + b2,  a2 = g2(z2)
+        d2 = dLoss/dz2,   d1 = (W2 d2) * g1'(z1)
+        W -= eta * (the mean of the gradients over B), for W1t, W2 (and b1, b2)
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    y : ndarray of shape (n_samples,)
+        Integer class codes: with one output unit (n_out = 1) code 1 is the positive class;
+        with more, a softmax with one unit per class (every visited code in [0, n_out)).
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit; in X's dtype, C-contiguous, updated
+        in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    eta : float
+        The learning rate.
+    activation : int
+        The hidden activation's code in ``ACTIVATIONS``: LOGISTIC (the handout's), TANH, RELU
+        or 3 (identity).
+    loss : int
+        LOG_LOSS or SQUARED_ERROR (the handout's 39.2 d).
+    fit_intercept : bool
+        Whether the biases are updated.
+    batch_size : int
+        The visits per batch: 1 is the handout's per-sample SGD.
+
+    Returns
+    -------
+    float
+        The epoch's mean progressive loss: every visit's loss, taken before its batch's
+        step, summed in float64 and divided by the number of visits (0.0 for an empty
+        ``order``).
+
+    Raises
+    ------
+    ValueError
+        If y does not have one code per row of X, an entry of ``order`` is not a row of X,
+        the weights do not have matching shapes, (with a softmax) a visited code is outside
+        [0, n_out), or a batch size is below 1.
+
+    See Also
+    --------
+    net_sgd_epoch : scikit-learn's MLP step, with weights, penalty and momentum.
+    net_epoch_per_sample : This kernel compiled with the per-sample path only.
+    net_epoch_batched : This kernel compiled with the mini-batch path only.
+    fastsgd.reference.net_epoch : The NumPy version, the same arguments.
+
+    Examples
+    --------
+    The handout's update (39.2 f) for one sample, by hand: x = 2, y* = 1, w1 = 0.5,
+    w2 = -1, g1 = g2 = s, the squared error, no biases, eta = 0.1. Both gradients use the
+    w2 from before the step:
+
+    >>> import math
+    >>> import numpy as np
+    >>> from fastsgd.kernels import LOGISTIC, SQUARED_ERROR, net_epoch, sigmoid
+    >>> x, y_star, w1, w2, eta = 2.0, 1, 0.5, -1.0, 0.1
+    >>> a1 = sigmoid(w1 * x)
+    >>> a2 = sigmoid(w2 * a1)
+    >>> common = (a2 - y_star) * a2 * (1 - a2)
+    >>> W1t, b1, W2, b2 = np.array([[w1]]), np.zeros(1), np.array([[w2]]), np.zeros(1)
+    >>> loss = net_epoch(
+    ...     np.array([[x]]), np.array([y_star]), np.array([0]), W1t, b1, W2, b2,
+    ...     eta, LOGISTIC, SQUARED_ERROR, False, 1,
+    ... )
+    >>> math.isclose(W1t[0, 0], w1 - eta * common * w2 * a1 * (1 - a1) * x)
+    True
+    >>> math.isclose(W2[0, 0], w2 - eta * common * a1), math.isclose(loss, 0.5 * (a2 - 1) ** 2)
+    (True, True)
+
+    From your own ``@njit`` code, here several epochs in one compiled function, against as
+    many epochs of the NumPy reference:
+
+    >>> from numba import njit
+    >>> from fastsgd import reference
+    >>> from fastsgd.kernels import LOG_LOSS, RELU
+    >>> @njit
+    ... def train(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, n_epochs):
+    ...     losses = np.zeros(n_epochs)
+    ...     for epoch in range(n_epochs):
+    ...         losses[epoch] = net_epoch(
+    ...             X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, 1
+    ...         )
+    ...     return losses
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    >>> order = rng.permutation(40)
+    >>> params = [0.5 * rng.standard_normal(shape) for shape in [(4, 3), (4,), (4, 1), (1,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> losses = train(X, y, order, *ours, 0.1, RELU, LOG_LOSS, True, 3)
+    >>> expected = [
+    ...     reference.net_epoch(X, y, order, *theirs, 0.1, RELU, LOG_LOSS, True, 1)
+    ...     for _ in range(3)
+    ... ]
+    >>> np.allclose(losses, expected), all(np.allclose(a, b) for a, b in zip(ours, theirs))
+    (True, True)
+    """
     settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
     no_weights = np.zeros(0)
     return net_sgd_epoch(X, y, no_weights, order, W1t, b1, W2, b2, no_velocities(W1t), settings)
@@ -812,7 +1261,74 @@ def net_epoch(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept
 
 @njit(cache=True, nogil=True)
 def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept):
-    """net_epoch with batch_size=1, compiled without the mini-batch path."""
+    """Run ``net_epoch`` per sample, compiled without the mini-batch path.
+
+    ``net_epoch`` with batch_size 1 (the handout's per-sample SGD, see there), compiled with
+    the plain per-sample loop only: no penalty, momentum or mini-batch code.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    y : ndarray of shape (n_samples,)
+        Integer class codes: with one output unit (n_out = 1) code 1 is the positive class;
+        with more, a softmax with one unit per class (every visited code in [0, n_out)).
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit; in X's dtype, C-contiguous, updated
+        in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    eta : float
+        The learning rate.
+    activation : int
+        The hidden activation's code in ``ACTIVATIONS``: LOGISTIC (the handout's), TANH, RELU
+        or 3 (identity).
+    loss : int
+        LOG_LOSS or SQUARED_ERROR (the handout's 39.2 d).
+    fit_intercept : bool
+        Whether the biases are updated.
+
+    Returns
+    -------
+    float
+        The epoch's mean progressive loss: every visit's loss, taken before its batch's
+        step, summed in float64 and divided by the number of visits (0.0 for an empty
+        ``order``).
+
+    Raises
+    ------
+    ValueError
+        If y does not have one code per row of X, an entry of ``order`` is not a row of X,
+        the weights do not have matching shapes, or (with a softmax) a visited code is
+        outside [0, n_out).
+
+    See Also
+    --------
+    net_epoch : Per sample or in mini-batches.
+
+    Examples
+    --------
+    The same epoch as ``net_epoch`` with batch_size 1:
+
+    >>> import numpy as np
+    >>> from fastsgd.kernels import LOG_LOSS, RELU, net_epoch, net_epoch_per_sample
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    >>> order = rng.permutation(40)
+    >>> params = [0.5 * rng.standard_normal(shape) for shape in [(4, 3), (4,), (4, 1), (1,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> loss = net_epoch_per_sample(X, y, order, *ours, 0.1, RELU, LOG_LOSS, True)
+    >>> expected = net_epoch(X, y, order, *theirs, 0.1, RELU, LOG_LOSS, True, 1)
+    >>> bool(np.isclose(loss, expected)), all(np.allclose(a, b) for a, b in zip(ours, theirs))
+    (True, True)
+    """
     settings = handout_settings(W2, eta, activation, loss, fit_intercept, 1)
     return net_plain_epoch(X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings)
 
@@ -821,7 +1337,77 @@ def net_epoch_per_sample(X, y, order, W1t, b1, W2, b2, eta, activation, loss, fi
 def net_epoch_batched(
     X, y, order, W1t, b1, W2, b2, eta, activation, loss, fit_intercept, batch_size
 ):
-    """net_epoch with batch_size > 1, compiled without the per-sample path."""
+    """Run ``net_epoch`` in mini-batches, compiled without the per-sample path.
+
+    ``net_epoch`` with batch_size > 1 (see there): each batch's gradients are averaged over
+    its visits, from BLAS-3 products over the gathered batch.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, k)
+        float32 or float64, C-contiguous. Never written, never copied.
+    y : ndarray of shape (n_samples,)
+        Integer class codes: with one output unit (n_out = 1) code 1 is the positive class;
+        with more, a softmax with one unit per class (every visited code in [0, n_out)).
+    order : ndarray of shape (n_visits,)
+        Integer row indices, visited in order.
+    W1t : ndarray of shape (H, k)
+        The first layer stored one row per hidden unit; in X's dtype, C-contiguous, updated
+        in place.
+    b1 : ndarray of shape (H,)
+        The hidden units' biases, in X's dtype. They always enter the forward pass and are
+        updated in place only when ``fit_intercept``.
+    W2 : ndarray of shape (H, n_out)
+        The second layer, in X's dtype, C-contiguous; updated in place.
+    b2 : ndarray of shape (n_out,)
+        The output units' biases, in X's dtype; as b1.
+    eta : float
+        The learning rate.
+    activation : int
+        The hidden activation's code in ``ACTIVATIONS``: LOGISTIC (the handout's), TANH, RELU
+        or 3 (identity).
+    loss : int
+        LOG_LOSS or SQUARED_ERROR (the handout's 39.2 d).
+    fit_intercept : bool
+        Whether the biases are updated.
+    batch_size : int
+        The visits per batch (the last batch may be shorter).
+
+    Returns
+    -------
+    float
+        The epoch's mean progressive loss: every visit's loss, taken before its batch's
+        step, summed in float64 and divided by the number of visits (0.0 for an empty
+        ``order``).
+
+    Raises
+    ------
+    ValueError
+        If y does not have one code per row of X, an entry of ``order`` is not a row of X,
+        the weights do not have matching shapes, (with a softmax) a visited code is outside
+        [0, n_out), or a batch size is below 1.
+
+    See Also
+    --------
+    net_epoch : Per sample or in mini-batches.
+
+    Examples
+    --------
+    Batches of 4 against the NumPy reference, a softmax over three classes:
+
+    >>> import numpy as np
+    >>> from fastsgd import reference
+    >>> from fastsgd.kernels import LOG_LOSS, TANH, net_epoch_batched
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((30, 3)), rng.integers(0, 3, 30)
+    >>> order = rng.permutation(30)
+    >>> params = [0.5 * rng.standard_normal(shape) for shape in [(4, 3), (4,), (4, 3), (3,)]]
+    >>> ours, theirs = [p.copy() for p in params], [p.copy() for p in params]
+    >>> loss = net_epoch_batched(X, y, order, *ours, 0.1, TANH, LOG_LOSS, True, 4)
+    >>> expected = reference.net_epoch(X, y, order, *theirs, 0.1, TANH, LOG_LOSS, True, 4)
+    >>> bool(np.isclose(loss, expected)), all(np.allclose(a, b) for a, b in zip(ours, theirs))
+    (True, True)
+    """
     settings = handout_settings(W2, eta, activation, loss, fit_intercept, batch_size)
     return net_sgd_epoch_batched(
         X, y, np.zeros(0), order, W1t, b1, W2, b2, no_velocities(W1t), settings

@@ -1,13 +1,48 @@
 """Parallel SGD: deterministic parameter averaging and lock-free Hogwild.
 
-- ``threads``: the estimators' ``parallel='average'``: shards of each epoch run the sequential
-  engine on Python threads (the kernels release the GIL), and their copies are mixed. Every
-  setting of every estimator; the model depends on ``n_shards``, never on ``n_jobs``.
-- ``average`` and ``hogwild``: compiled kernels, callable from ``@njit`` code, that wrap the
-  sequential kernels in a ``prange`` over shards of the visiting order (the plain logistic update
-  and the nets). The estimators' ``parallel='hogwild'`` runs these.
-- ``_threading`` picks, on the first parallel call and never at import, a numba threading layer
-  that supports concurrent callers (TBB, else OpenMP).
+Both strategies cut an epoch's visiting order into ``n_shards`` contiguous shards:
+
+- 'average' (iterative parameter mixing, Zinkevich et al. 2010): each shard trains its own
+  copy of the weights from the same start, and the copies are averaged. Deterministic: the
+  model depends on ``n_shards``, never on the number of threads.
+- 'hogwild' (Niu et al. 2011): the shards' threads update one shared set of weights without
+  locks. Not deterministic; it pays off when each sample touches few weights.
+
+The compiled kernels here (``logistic_epoch_average``, ``net_epoch_average``,
+``net_sgd_epoch_average`` and their ``_hogwild`` counterparts), callable from ``@njit`` code,
+wrap the sequential kernels of ``fastsgd.kernels`` in a ``prange`` over the shards (the plain
+logistic update and the nets): they take the sequential kernel's arguments plus ``n_shards``.
+The estimators' ``parallel='hogwild'`` runs them; their ``parallel='average'`` runs the
+sequential engine on Python threads instead (the kernels release the GIL), for every setting
+of every estimator, and mixes the copies.
+
+The kernels run on numba's threads. ``parallel_region`` sets how many and, on the first
+parallel call and never at import, ``configure_threading_layer`` picks a numba threading layer
+that supports concurrent callers (TBB, else OpenMP); ``resolve_n_jobs`` turns an ``n_jobs``
+value into a thread count.
+
+.. rubric:: Constants
+
+``STRATEGIES``
+    ``("average", "hogwild")``: the values of the estimators' ``parallel`` parameter.
+
+.. rubric:: Examples
+
+>>> import numpy as np
+>>> from fastsgd.parallel import STRATEGIES, logistic_epoch_average, parallel_region
+>>> STRATEGIES
+('average', 'hogwild')
+>>> rng = np.random.default_rng(0)
+>>> X = rng.standard_normal((200, 3))
+>>> y = (X[:, 0] > 0).astype(np.int64)
+>>> coef, intercept = np.zeros((1, 3)), np.zeros(1)
+>>> with parallel_region(2):
+...     for epoch in range(3):
+...         loss = logistic_epoch_average(
+...             X, y, np.arange(200), coef, intercept, np.array([0.1]), np.array([1]), True, 4
+...         )
+>>> bool(np.mean((X @ coef[0] + intercept[0] > 0) == y) > 0.9)
+True
 """
 
 from typing import TYPE_CHECKING

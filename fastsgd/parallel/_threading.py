@@ -57,8 +57,35 @@ _configure_lock = threading.Lock()
 
 
 def configure_threading_layer() -> None:
-    """Prefer a thread-safe layer for numba's parallel kernels, unless the user picked one or
-    numba already launched its threads; idempotent. Called before the first parallel kernel."""
+    """Prefer a thread-safe numba threading layer for the parallel kernels (TBB, else OpenMP).
+
+    Unless the user picked a layer (``NUMBA_THREADING_LAYER`` or
+    ``numba.config.THREADING_LAYER``) or numba already launched its threads, it sets numba's
+    choice to ``'threadsafe'``, so that numba's first parallel launch takes TBB or OpenMP
+    instead of the ``workqueue`` layer, which aborts the process on concurrent use. It also
+    loads the TBB runtime of the ``tbb`` wheel, which numba finds only preloaded. Idempotent,
+    thread-safe, and called by ``parallel_region``; call it yourself before launching the
+    parallel kernels from your own code (several Python threads at once, in particular).
+
+    See Also
+    --------
+    threading_layer : The layer that runs, once numba has launched one.
+    parallel_region : Configures the layer, then sets the thread count.
+
+    Notes
+    -----
+    Nothing happens at import: numba's configuration is touched on the first call only.
+    TBB comes first because it is also fork-safe, which GNU OpenMP is not (a child forked
+    after a parallel region hangs in its own first one).
+
+    Examples
+    --------
+    >>> from fastsgd.parallel import configure_threading_layer, threading_layer
+    >>> configure_threading_layer()
+    >>> configure_threading_layer()  # idempotent
+    >>> threading_layer() in (None, "tbb", "omp", "workqueue")
+    True
+    """
     global _configured
     with _configure_lock:
         if _configured:
@@ -76,7 +103,24 @@ def configure_threading_layer() -> None:
 
 
 def threading_layer() -> str | None:
-    """The layer numba runs parallel kernels on, or None before the first parallel launch."""
+    """Return the layer numba runs the parallel kernels on, or None before their first launch.
+
+    Returns
+    -------
+    str or None
+        ``'tbb'``, ``'omp'`` or ``'workqueue'`` (numba's name for it), or None while numba
+        has launched no parallel kernel in this process.
+
+    See Also
+    --------
+    configure_threading_layer : Asks numba for a thread-safe layer.
+
+    Examples
+    --------
+    >>> from fastsgd.parallel import threading_layer
+    >>> threading_layer() in (None, "tbb", "omp", "workqueue")
+    True
+    """
     import numba  # imported here: the estimators import this module without training
 
     try:
@@ -86,9 +130,45 @@ def threading_layer() -> str | None:
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
-    """The threads ``n_jobs`` asks for, by joblib's rules as in scikit-learn: None is 1 (or the
-    ``joblib.parallel_config`` in effect), -1 every CPU, -2 all but one, a positive count that
-    many. Threads never change a model: the shards do (``n_shards``)."""
+    """Return the number of threads ``n_jobs`` asks for, by joblib's rules as in scikit-learn.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        None is 1 (or the ``joblib.parallel_config`` in effect), -1 every CPU, -2 all but
+        one, a positive count that many.
+
+    Returns
+    -------
+    int
+        The number of threads, at least 1.
+
+    Raises
+    ------
+    ValueError
+        For ``n_jobs == 0``.
+
+    See Also
+    --------
+    parallel_region : Runs a parallel kernel on that many threads.
+
+    Notes
+    -----
+    Threads never change a model: the shards do (the estimators' ``n_shards``).
+
+    Examples
+    --------
+    >>> import joblib
+    >>> from fastsgd.parallel import resolve_n_jobs
+    >>> resolve_n_jobs(None), resolve_n_jobs(3)
+    (1, 3)
+    >>> resolve_n_jobs(-1) == joblib.cpu_count()
+    True
+    >>> resolve_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs == 0 has no meaning: use None or 1 (one thread), a count, or -1.
+    """
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning: use None or 1 (one thread), a count, or -1.")
     from joblib import effective_n_jobs  # scikit-learn's own dependency; imported when used
@@ -98,10 +178,42 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
 
 @contextlib.contextmanager
 def parallel_region(n_threads: int):
-    """Run the enclosed parallel kernel call on ``n_threads`` threads.
+    """Run the enclosed parallel kernel calls on ``n_threads`` threads (a context manager).
 
-    numba's thread count is per calling thread, so concurrent callers do not disturb each other.
-    Under the workqueue layer, which supports no concurrent use, calls are serialized.
+    On entry it calls ``configure_threading_layer`` and sets numba's thread count for the
+    calling thread; on exit it puts the previous count back.
+
+    Parameters
+    ----------
+    n_threads : int
+        The threads, clipped to [1, ``numba.config.NUMBA_NUM_THREADS``].
+
+    See Also
+    --------
+    resolve_n_jobs : The threads an ``n_jobs`` value asks for.
+    configure_threading_layer : The layer it configures first.
+
+    Notes
+    -----
+    numba's thread count is per calling thread, so concurrent callers do not disturb each
+    other. Under the workqueue layer, which supports no concurrent use, calls are serialized
+    by a process-wide lock.
+
+    Examples
+    --------
+    >>> import numba
+    >>> import numpy as np
+    >>> from fastsgd.parallel import logistic_epoch_average, parallel_region
+    >>> X, y = np.array([[1.0, 2.0], [2.0, -1.0]]), np.array([1, 0])
+    >>> coef, intercept = np.zeros((1, 2)), np.zeros(1)
+    >>> before = numba.get_num_threads()
+    >>> with parallel_region(2):
+    ...     threads = numba.get_num_threads()
+    ...     loss = logistic_epoch_average(
+    ...         X, y, np.arange(2), coef, intercept, np.array([0.1]), np.array([1]), True, 2
+    ...     )
+    >>> threads == min(2, numba.config.NUMBA_NUM_THREADS), numba.get_num_threads() == before
+    (True, True)
     """
     import numba
 
