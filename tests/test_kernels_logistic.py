@@ -206,7 +206,7 @@ def test_loss_and_sigmoid_are_stable(z, label):
 
 def test_kernels_are_callable_from_user_njit_code():
     @njit
-    def train(X, y, epochs):
+    def train(X, y, epochs, fit_intercept):
         coef = np.zeros((1, X.shape[1]))
         intercept = np.zeros(1)
         eta = np.full(1, 0.1)
@@ -214,13 +214,14 @@ def test_kernels_are_callable_from_user_njit_code():
         order = np.arange(X.shape[0])
         last = np.zeros(1)
         for _ in range(epochs):
-            last = logistic_epoch(X, y, order, coef, intercept, eta, positive, True)
+            # a variable, not the literal True: a literal compiles another specialisation
+            last = logistic_epoch(X, y, order, coef, intercept, eta, positive, fit_intercept)
         return coef, intercept, last
 
     rng = np.random.default_rng(6)
     X = rng.standard_normal((300, 3))
     y = (X[:, 0] > 0).astype(np.int64)
-    coef, _, last = train(X, y, 20)
+    coef, _, last = train(X, y, 20, True)
     assert last[0] < 0.2
     assert coef[0, 0] > 1.0
 
@@ -229,3 +230,9 @@ def test_streaming_floor_reads_everything():
     X = np.arange(12, dtype=np.float64).reshape(3, 4)
     assert streaming_floor(X) == X.sum()
     assert streaming_floor(X.astype(np.float32)) == pytest.approx(X.sum())
+
+
+def test_streaming_floor_reads_nothing_outside_an_empty_row():
+    assert streaming_floor(np.zeros((4, 0))) == 0.0
+    X = np.arange(6, dtype=np.float32).reshape(3, 2)
+    assert streaming_floor(X) == X.sum() == 15.0

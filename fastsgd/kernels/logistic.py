@@ -274,6 +274,8 @@ def streaming_floor(X):
     (66.0, 66.0)
     """
     total = 0.0
+    if X.shape[1] == 0:  # the accumulator's dtype comes from row[0]
+        return total
     for i in range(X.shape[0]):
         row = X[i]
         acc = row[0] * 0
