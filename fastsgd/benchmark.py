@@ -171,11 +171,27 @@ def _thread_rows(n, rounds):
             yield name, threads, _median_seconds(run(kernel, threads), rounds) / n
 
 
+def _cpu_model() -> str:
+    """The CPU's name as the OS reports it (platform.processor() gives only 'x86_64' on Linux)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine():
+    import datetime
+
     import numba
     import sklearn
 
     return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _cpu_model(),
         "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
         "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
@@ -208,7 +224,9 @@ def run(
           "ns per sample; 'x' is how many times slower than fastsgd")  # fmt: skip
     for k in sizes["log_features"]:
         for n in sizes["log_sizes"]:
-            print(f"\nlogistic regression, one epoch, N={n:,}, k={k}, float64")
+            print(f"\nlogistic regression, one epoch, N={n:,}, k={k}, float64 (fastsgd: the "
+                  "compiled epoch; SGDClassifier: fit with loss='log_loss', penalty=None, a "
+                  "constant rate, shuffle=False, its validation included)")  # fmt: skip
             rows = dict(_logistic_rows(n, k, rounds))
             for name, seconds in rows.items():
                 ratio = seconds / rows["fastsgd"]
@@ -239,8 +257,9 @@ def run(
                             speedup=sequential / seconds))  # fmt: skip
     report = {"machine": machine(), "quick": quick, "rounds": rounds,
               "seconds": time.perf_counter() - started, "results": results}  # fmt: skip
-    print(f"\n{report['seconds']:.0f} s on {report['machine']['cpu_count']} CPUs, "
-          f"{report['machine']['platform']}")  # fmt: skip
+    print(f"\n{report['seconds']:.0f} s on {report['machine']['cpu_count']} CPUs "
+          f"({report['machine']['cpu']}), {report['machine']['platform']}, "
+          f"{report['machine']['date']}")  # fmt: skip
     if json_path:
         with open(json_path, "w") as handle:
             json.dump(report, handle, indent=2)
@@ -303,8 +322,10 @@ def plot(report: dict, path: str) -> None:
     lines.set_title(f"Logistic regression, k={k}: time per epoch against N")
     lines.legend()
     machine_info = report["machine"]
-    figure.suptitle(f"fastsgd bench on {machine_info['cpu_count']} CPUs, "
-                    f"{machine_info['processor']}, numba {machine_info['numba']}")  # fmt: skip
+    cpu = machine_info.get("cpu", machine_info["processor"])  # files before 0.1.0's "cpu"
+    when = f", {machine_info['date']}" if "date" in machine_info else ""
+    figure.suptitle(f"fastsgd bench on {machine_info['cpu_count']} CPUs ({cpu}), "
+                    f"numba {machine_info['numba']}{when}")  # fmt: skip
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
