@@ -39,6 +39,9 @@ extensions = [
     "myst_parser",
 ]
 
+# Options and commands stay as typed: no "--help" turned into an en dash, no curly quotes.
+smartquotes = False
+
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = [
     "_build",

@@ -663,8 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_train = command(
         "train", "fit a model on a data file, write a model file",
         "Fit a model on a data file and write it as a model file (.npz). A hyperparameter "
-        "option not given keeps the Python estimator's default, except --max-iter (20) and "
-        "--random-state (0); an option the chosen model has no use for is refused.",
+        "option not given keeps the Python estimator's default, except --max-iter (20), "
+        "--random-state (0) and the progress bar (on; --quiet turns it off); an option the "
+        "chosen model has no use for is refused.",
     )  # fmt: skip
     run_train.add_argument(
         "data", help="the training data: svmlight/libsvm text (.gz and .bz2 too), CSV with a "

@@ -9,6 +9,9 @@ runs with ``-W``.
 import importlib
 import inspect
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,24 @@ def test_compile_docstring_lists_every_configuration():
     notes = re.split(r"\n\s*Notes\n\s*-+\n", compile.__doc__)[1]
     listed = set(re.findall(r"'([a-z0-9-]+)'", notes))
     assert listed >= set(CONFIGURATIONS), set(CONFIGURATIONS) - listed
+
+
+@pytest.mark.slow
+def test_the_site_builds_with_warnings_as_errors(tmp_path):
+    """Sphinx's own check of every page and docstring (formatting, cross-references, numpydoc
+    validation, an Examples section per class and function), as ``-W`` applies it. The gallery
+    is not executed here (``plot_gallery=0``; it runs in the full build of the README's
+    command), and the build reads a copy, so a developer's built site is left alone."""
+    pytest.importorskip("sphinx")
+    source = tmp_path / "docs"
+    shutil.copytree(
+        ROOT / "docs",
+        source,
+        ignore=shutil.ignore_patterns("_build", "auto_examples", "generated", "sg_execution_*"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "dummy",
+         "-D", "plot_gallery=0", str(source), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-6000:]
