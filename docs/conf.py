@@ -56,7 +56,6 @@ exclude_patterns = [
     "bench.json",
 ]
 templates_path = ["_templates"]
-html_static_path = ["_static"]
 
 # The figures the README shows sit beside the site's sources (docs/bench.png).
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
