@@ -63,7 +63,7 @@ myst_heading_anchors = 3
 
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"  # numpydoc's Parameters sections say the types
 
 numpydoc_show_class_members = False

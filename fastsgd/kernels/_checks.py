@@ -64,7 +64,7 @@ def check_models(X, coef, intercept, rates, positive_class):
 
 
 @njit(cache=True, nogil=True)
-def check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, state):
+def check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, settings, state):
     """The arguments of linear_sgd_epoch."""
     check_visits(X, y, order)
     check_models(X, state.coef, state.intercept, rates, positive_class)
@@ -86,3 +86,8 @@ def check_linear(X, y, order, sample_weight, rates, positive_class, class_weight
             raise ValueError(
                 "average_coef and l1_applied must have coef's shape, or (K, 0) when unused"
             )
+    # the settings decide what the loops touch: an empty array they would index is refused
+    if settings.average_start > 0 and state.average_coef.shape[1] != n_features:
+        raise ValueError("averaging (average_start > 0) needs average_coef of coef's shape")
+    if settings.l1_strength > 0 and state.l1_applied.shape[1] != n_features:
+        raise ValueError("an L1 penalty (l1_strength > 0) needs l1_applied of coef's shape")

@@ -596,7 +596,7 @@ def linear_sgd_epoch(
     >>> np.allclose(state.coef, coef), np.allclose(loss, handout_loss)
     (True, True)
     """
-    check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, state)
+    check_linear(X, y, order, sample_weight, rates, positive_class, class_weight, settings, state)
     coef = state.coef
     n_models = coef.shape[0]
     n_visits = order.shape[0]
