@@ -4,8 +4,8 @@
   every loss, compiled; ``fastsgd.LogisticRegression`` (the handout's model, SGDClassifier with the
   log-loss and a constant rate), ``fastsgd.LogisticRegressionSweep`` and ``fastsgd.TwoLayerNet``.
 - ``fastsgd.parallel``: parameter-averaging and Hogwild variants of the kernels.
-- ``fastsgd.dask`` (optional, ``fastsgd[dask]``; never imported by the rest): training on Dask
-  arrays across the workers of a cluster.
+- ``fastsgd.dask`` (optional: the ``dask`` extra, ``pip install ".[dask]"`` from a checkout;
+  never imported by the rest): training on Dask arrays across the workers of a cluster.
 - ``model.save(path)`` / ``fastsgd.load(path)``: model files of arrays and JSON, no pickle.
 - ``fastsgd.compile()`` (``fastsgd compile`` on the command line): every kernel compiled into
   Numba's on-disk cache ahead of time, so that no first fit compiles.

@@ -214,7 +214,7 @@ def run(
             import matplotlib  # noqa: F401
         except ImportError as error:
             raise SystemExit(
-                "fastsgd bench --plot needs matplotlib: pip install 'fastsgd[plot]'"
+                "fastsgd bench --plot needs matplotlib: python -m pip install matplotlib"
             ) from error
     sizes = sizes or (QUICK if quick else FULL)
     rounds = sizes["rounds"]

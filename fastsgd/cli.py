@@ -559,7 +559,7 @@ def bench(args: argparse.Namespace) -> int:
         if path:
             _check_writable(path, option)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise CommandError("--plot needs matplotlib: pip install 'fastsgd[plot]'")
+        raise CommandError("--plot needs matplotlib: python -m pip install matplotlib")
     from fastsgd.benchmark import run
 
     return run(quick=args.quick, json_path=args.json, plot_path=args.plot)
