@@ -2,13 +2,14 @@
 Calling the kernels from your own ``@njit`` code
 ================================================
 
-The estimators are a convenient face, but the epoch kernels under them are public:
-:func:`fastsgd.kernels.logistic_epoch` runs one epoch of the handout's update and can be
-called from Python or from inside your own Numba-compiled function. That lets you write a
-training loop the estimators do not offer and still compile it end to end, with no Python
-between epochs. Here: a step size that is halved whenever the loss on a held-out set does not
-improve, training that stops at the first such epoch after eight halvings, and the best
-weights seen kept.
+The estimators are a convenient face, but fastsgd's epoch kernels are public too:
+:func:`fastsgd.kernels.logistic_epoch` is the handout's update as a compiled kernel (the loop
+:class:`fastsgd.LogisticRegression` runs for three or more classes and in sweeps). It runs
+one epoch and can be called from Python or from inside your own Numba-compiled function.
+That lets you write a training loop the estimators do not offer and still compile it end to
+end, with no Python between epochs. Here: a step size that is halved whenever the loss on a
+held-out set does not improve, training that stops at the first such epoch after eight
+halvings, and the best weights seen kept.
 """
 
 # %%
@@ -17,8 +18,10 @@ weights seen kept.
 # ``logistic_epoch(X, y, order, coef, intercept, eta, positive_class, fit_intercept)`` trains
 # K weight vectors in place (``coef`` is (K, n_features), here K=1), visiting the rows in
 # ``order``, and returns each model's mean progressive log-loss. Model ``m`` learns the label
-# ``y == positive_class[m]`` with step ``eta[m]``. One call in the data's order is one epoch
-# of :class:`fastsgd.LogisticRegression` with ``shuffle=False``:
+# ``y == positive_class[m]`` with step ``eta[m]``. One call in the data's order gives the
+# weights of one epoch of :class:`fastsgd.LogisticRegression` with ``shuffle=False`` (a
+# binary fit runs another loop for the same update, the linear engine's; the difference
+# printed below is how far apart the two end):
 import matplotlib.pyplot as plt
 import numpy as np
 from numba import njit
@@ -114,8 +117,8 @@ for eta0 in (0.2, 0.05, 0.0125, 0.003125, 0.00078125):
 # The large first step gets close to the optimum fast but then jumps around it; each halving
 # lets the weights settle closer, until a smaller step no longer helps. The loop ends about
 # where the best of these constant steps ends after as many epochs, without having to know
-# that step beforehand; the large constant steps end higher, and the smallest is still on its
-# way.
+# that step beforehand; the large constant steps end higher, and so does the smallest, which
+# moves the weights the least in as many epochs.
 fig, (ax_loss, ax_rate) = plt.subplots(
     2, 1, figsize=(8, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
 )
