@@ -125,7 +125,7 @@ def _run_jobs(jobs: list) -> list:
 
 
 def compile(
-    names: Iterable[str] | None = None,
+    names: str | Iterable[str] | None = None,
     *,
     dtypes: Sequence[str] = DTYPES,
     sparse: bool = True,
@@ -144,12 +144,13 @@ def compile(
 
     Parameters
     ----------
-    names : iterable of str, default=None
-        Configurations (the keys of ``CONFIGURATIONS``, listed in the Notes). None: all but
-        the Hogwild ones ('hogwild' and 'net-hogwild', numba ``parallel=True`` kernels,
-        compiled only when named).
-    dtypes : sequence of {'float64', 'float32'}, default=('float64', 'float32')
-        The input dtypes.
+    names : str or iterable of str, default=None
+        Configurations (the keys of ``CONFIGURATIONS``, listed in the Notes); a single str is
+        one name (``"logistic"`` is ``["logistic"]``). None: all but the Hogwild ones
+        ('hogwild' and 'net-hogwild', numba ``parallel=True`` kernels, compiled only when
+        named).
+    dtypes : str or sequence of {'float64', 'float32'}, default=('float64', 'float32')
+        The input dtypes (a single string is one dtype).
     sparse : bool, default=True
         Also CSR input, for the estimators that take it.
     weights : bool, default=True
@@ -199,6 +200,10 @@ def compile(
     """
     from tqdm.auto import tqdm
 
+    if isinstance(names, str):  # one name, not its characters
+        names = [names]
+    if isinstance(dtypes, str):
+        dtypes = [dtypes]
     names = list(DEFAULT if names is None else names)
     unknown = [name for name in names if name not in CONFIGURATIONS]
     if unknown:

@@ -2,7 +2,8 @@
 
 An optional layer: nothing in the core imports it. It trains ``SGDClassifier``,
 ``LogisticRegression``, ``TwoLayerNet`` (single-label) and ``TwoLayerNetRegressor`` on data chunked
-along rows, and returns the same estimator, fitted::
+along rows (not ``SGDRegressor`` nor ``LogisticRegressionSweep``: a TypeError), and returns the
+same estimator, fitted::
 
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -46,7 +47,8 @@ Shuffling: rows never move between blocks, and the blocks are visited in their o
 ``np.random.default_rng([seed, epoch, block])`` (epoch counted from 0 in each call), where
 ``seed = check_random_state(random_state).randint(2**31 - 1)`` is drawn after the initial weights
 (TwoLayerNet draws those from the same generator, as in a local fit). The same random_state,
-blocks and mode give the same bits on any cluster, scheduler or number of workers.
+blocks and mode give the same bits on any cluster, scheduler or number of workers whose machines
+have one type of CPU (the kernels' rounding can differ in the last bits between CPU types).
 
 The estimator's settings carry over, with the rules of a local fit: the penalties, schedules and
 averaging of LogisticRegression, ``class_weight`` (``'balanced'`` from the counts over all blocks),
@@ -69,12 +71,12 @@ stopping attributes are None. A mini-batch never spans two blocks. ``early_stopp
 (it never changes a model).
 
 Faults: each task is a pure function of what it is sent (the weights, its block, its seed) and
-never writes to its inputs, so a task run twice, on any worker, gives the same bits. When a worker
-dies, distributed runs its tasks again elsewhere and recomputes the blocks it held from their
-graph: the epoch ends with the weights it would have had. When that is impossible (a task's
-workers died more than ``distributed.scheduler.allowed-failures`` times, data that cannot be
-recomputed), ``fit`` raises ``DaskTrainingError`` naming the epoch, and the estimator keeps the
-state it had before the call.
+never writes to its inputs, so a task run twice gives the same bits (on any worker of the same
+CPU type). When a worker dies, distributed runs its tasks again elsewhere and recomputes the
+blocks it held from their graph: the epoch ends with the weights it would have had. When that
+is impossible (a task's workers died more than ``distributed.scheduler.allowed-failures`` times,
+data that cannot be recomputed), ``fit`` raises ``DaskTrainingError`` naming the epoch, and the
+estimator keeps the state it had before the call.
 
 Schedulers: a ``distributed.Client`` (the one given, else the default client when it is dask's
 current scheduler) or dask's local schedulers (threads, processes, synchronous). The kernels
@@ -207,9 +209,10 @@ def fit(
     Parameters
     ----------
     estimator : SGDClassifier, LogisticRegression, TwoLayerNet or TwoLayerNetRegressor
-        Its parameters set the training, as in ``estimator.fit``; ``warm_start`` starts from
-        its current weights as a local fit does (SGDClassifier and LogisticRegression: from
-        ``coef_`` and ``intercept_`` with ``t_`` restarted, as scikit-learn).
+        Not SGDRegressor nor LogisticRegressionSweep (a TypeError). Its parameters set the
+        training, as in ``estimator.fit``; ``warm_start`` starts from its current weights as
+        a local fit does (SGDClassifier and LogisticRegression: from ``coef_`` and
+        ``intercept_`` with ``t_`` restarted, as scikit-learn).
         ``early_stopping`` and ``parallel`` other than None are refused (the blocks are the
         shards); ``n_jobs`` is ignored.
     X : dask Array of shape (n_samples, n_features), or dask DataFrame
@@ -241,8 +244,9 @@ def fit(
     Raises
     ------
     TypeError
-        If the estimator is not one of those above (``LogisticRegressionSweep`` included), X
-        is not a dask Array or DataFrame, or y or sample_weight not a dask collection.
+        If the estimator is not one of those above (``SGDRegressor`` and
+        ``LogisticRegressionSweep`` are not supported), X is not a dask Array or DataFrame,
+        or y or sample_weight not a dask collection.
     ValueError
         For an unknown ``mode``, ``early_stopping`` or ``parallel`` set, ``classes`` given to
         a regressor, fewer than two classes, labels outside ``classes``, a multilabel y,

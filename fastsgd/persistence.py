@@ -35,9 +35,10 @@ trusted compressed file over the limit loads after raising
 ``fastsgd.persistence.MAX_INFLATED_BYTES``, or after saving it again uncompressed.
 
 Training state: a loaded model's next ``partial_fit``, and a ``fit`` with ``warm_start=True``,
-compute what the saved model's would have, bit for bit (tests/test_persistence.py; except under
-``parallel='hogwild'``, which is not deterministic in memory either). For that the file holds,
-next to the weights and ``n_iter_``, ``t_`` and ``loss_curve_``:
+compute what the saved model's would have, bit for bit on a machine with the same type of CPU
+(tests/test_persistence.py; the kernels' rounding can differ in the last bits between CPUs),
+except under ``parallel='hogwild'``, which is not deterministic in memory either. For that the
+file holds, next to the weights and ``n_iter_``, ``t_`` and ``loss_curve_``:
 
 - SGDClassifier, SGDRegressor, LogisticRegression: when the model averages (``average``), the
   plain SGD weights and the float64 running averages that SGD goes on from (members
@@ -456,8 +457,8 @@ def load(path: str | os.PathLike):
     estimator : object
         The fitted estimator, of the class that was saved (one of fastsgd's six). Its next
         ``partial_fit``, and a ``fit`` with ``warm_start=True``, compute what the saved
-        model's would have, bit for bit (except under ``parallel='hogwild'``, which is not
-        deterministic in memory either).
+        model's would have, bit for bit on a machine with the same type of CPU (except under
+        ``parallel='hogwild'``, which is not deterministic in memory either).
 
     Raises
     ------

@@ -73,6 +73,25 @@ def test_unknown_configurations_and_dtypes_are_refused():
         fastsgd.compile(["logistic"], dtypes=["float16"], progress=False)
 
 
+def test_a_single_name_is_one_configuration(monkeypatch):
+    # a str is one name, not an iterable of one-letter names; the jobs are recorded, not run
+    import fastsgd
+    from fastsgd import _precompile
+
+    ran = []
+    monkeypatch.setattr(_precompile, "_run_job", ran.append)
+    settings = dict(dtypes=["float64"], sparse=False, weights=False, progress=False)
+    single = fastsgd.compile("logistic", **settings)
+    jobs = list(ran)
+    ran.clear()
+    listed = fastsgd.compile(["logistic"], **settings)
+    assert jobs == ran == _jobs(["logistic"], ("float64",), sparse=False, weights=False)
+    assert single["jobs"] == listed["jobs"] == 2
+    ran.clear()
+    fastsgd.compile("logistic", **{**settings, "dtypes": "float64"})  # one dtype, not 7 letters
+    assert ran == jobs
+
+
 def test_the_development_cache_follows_the_sources(tmp_path, monkeypatch):
     from fastsgd._devcache import KEEP, source_hash, use_source_keyed_cache
 

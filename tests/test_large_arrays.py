@@ -79,7 +79,7 @@ def test_epoch_over_more_than_2_31_elements(tmp_path):
     # 64 MB of rows (a whole number of pages). Not a power of two: a row number wrapped at
     # 2**31 elements (2**25 rows) lands at another place in a block, where there are zeros.
     block_rows = 250_000
-    copies = 136  # 136 * 250 000 rows * 64 = 2**31 + 28 352 512 elements
+    copies = 136  # 136 * 250 000 rows * 64 = 2**31 + 28 516 352 elements
     data, labels = signal_rows(40)
     at = np.r_[0:20, block_rows - 20 : block_rows]  # in each block, 40 rows with data
     path = tmp_path / "block.f32"

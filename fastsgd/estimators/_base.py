@@ -132,7 +132,7 @@ class SGDBase(BaseEstimator):
 
         The file holds the hyperparameters, the fitted weights and scalars, and the training
         state that ``partial_fit`` and a warm-started ``fit`` go on from. Read it back with
-        ``fastsgd.load(path)``; ``fastsgd.persistence`` describes the format.
+        ``fastsgd.load(path)``; the user guide's *Model files* page describes the format.
 
         Parameters
         ----------
@@ -145,6 +145,11 @@ class SGDBase(BaseEstimator):
         ------
         sklearn.exceptions.NotFittedError
             When the estimator is not fitted yet.
+        TypeError
+            When a hyperparameter cannot be stored (numbers, text, booleans, None, sequences
+            of them and dicts keyed by labels can), such as
+            ``random_state=np.random.RandomState(0)``: pass random_state as an int or None.
+            No file is written.
 
         See Also
         --------
@@ -174,6 +179,16 @@ class SGDBase(BaseEstimator):
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            On the first call: without ``classes``, with ``early_stopping=True`` (there is no
+            validation split to hold out) or with ``class_weight='balanced'`` (compute the
+            weights once with ``sklearn.utils.class_weight.compute_class_weight`` and pass
+            them as a dict), as in scikit-learn's SGDClassifier. On any call: ``classes``
+            other than the first call's, a label of y outside them, or X with another number
+            of features.
         """
         return self._fit(
             X, y, max_iter=1, classes=classes, init=None, incremental=True,

@@ -278,7 +278,7 @@ class _LinearEngine:
         if self.learning_rate != "optimal":
             return super()._rate_advice()
         return (
-            f"learning_rate='optimal' takes steps of 1 / (alpha (t0 + t)), large with "
+            f"learning_rate='optimal' takes steps of 1 / (alpha (t0 + t - 1)), large with "
             f"alpha={self.alpha!r}: try a larger alpha, or learning_rate='constant' with a small "
             "eta0, or scale the features (for example with sklearn.preprocessing.StandardScaler)."
         )
@@ -710,8 +710,9 @@ class SGDClassifier(_LinearEngine, SGDClassifierBase):
         Samples seen, plus one (scikit-learn's convention, validation rows included).
     loss_curve_ : list of float
         Each epoch's mean progressive loss (every sample's loss taken just before its own
-        update); for more than two classes, the mean over the one-vs-rest models, each of
-        which stops on its own loss (the ``tol`` rule) while the others train on.
+        update); for more than two classes, the mean over the one-vs-rest models still
+        training in that epoch (each stops on its own loss, the ``tol`` rule, while the
+        others train on).
 
     See Also
     --------
@@ -1108,6 +1109,13 @@ class SGDRegressor(_LinearEngine, RegressorMixin, SGDBase):
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            On the first call with ``early_stopping=True`` (there is no validation split to
+            hold out), as in scikit-learn's SGDRegressor; on any call, for X with another
+            number of features than the first call's.
         """
         return self._fit(
             X, y, max_iter=1, classes=None, init=None, incremental=True,

@@ -15,8 +15,9 @@ class LogisticRegression(SGDClassifier):
 
         w <- w + eta0 * x * (y - s(w . x + b)),    b <- b + eta0 * (y - s(w . x + b))
 
-    which is SGD on the cross-entropy loss. With ``fit_intercept=False``, ``shuffle=False`` and
-    ``max_iter=1`` one fit is exactly the handout's update, sample by sample. More than two
+    which is SGD on the cross-entropy loss. With ``fit_intercept=False``, ``shuffle=False``,
+    ``max_iter=1`` and ``tol=None`` (no stopping rule, hence no ConvergenceWarning after the
+    one epoch) one fit is exactly the handout's update, sample by sample. More than two
     classes are trained one-vs-rest, all classes in the same pass over the data.
 
     The parameters keep the meaning they have in ``sklearn.linear_model.SGDClassifier`` with
@@ -86,7 +87,9 @@ class LogisticRegression(SGDClassifier):
         Threads that run the ``parallel`` strategy's shards, by joblib's rules as in
         scikit-learn (None: 1, unless a ``joblib.parallel_config`` says otherwise; -1: every
         CPU; -2: all but one). It never changes the model: with ``parallel=None`` it is
-        ignored, and an 'average' model is bit-identical for any n_jobs on any machine.
+        ignored, and an 'average' model is bit-identical for any n_jobs (on a given machine:
+        the kernels let the compiler reassociate and fuse floating-point operations, so the
+        last bits can differ between CPUs).
     parallel : {'average', 'hogwild'} or None, default=None
         fastsgd only. None: sequential SGD, the handout's update. 'average': each epoch's
         visiting order is cut into ``n_shards`` contiguous shards; each shard runs this
@@ -124,9 +127,9 @@ class LogisticRegression(SGDClassifier):
         Samples seen, plus one (SGDClassifier's convention, validation rows included).
     loss_curve_ : list of float
         Each epoch's mean progressive log-loss (every sample's loss taken just before its own
-        update); for more than two classes, the mean over the one-vs-rest models. As in
-        SGDClassifier, each one-vs-rest model stops on its own loss (the ``tol`` rule); a
-        stopped model keeps its weights while the others train on.
+        update); for more than two classes, the mean over the one-vs-rest models still
+        training in that epoch. As in SGDClassifier, each one-vs-rest model stops on its own
+        loss (the ``tol`` rule); a stopped model keeps its weights while the others train on.
 
     See Also
     --------

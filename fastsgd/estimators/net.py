@@ -80,7 +80,12 @@ class _NetBase(SGDBase):
         intercepts_init : list of two array-like, default=None
             The initial b1, of shape (n_hidden,), and b2, of shape (n_outputs,).
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights each sample's gradient within its batch, as MLPClassifier does.
+            As in MLPClassifier, a batch's gradient is its samples' gradients weighted by
+            sample_weight and divided by the batch's weight sum (a batch of weight 0 takes no
+            step), so the weights act within batches of 2 or more. With ``batch_size=1`` a
+            positive weight cancels, except that it divides the penalty's share (see
+            ``alpha``); a zero weight gives its sample no gradient (with momentum, that step
+            still applies the velocity).
 
         Returns
         -------
@@ -717,12 +722,22 @@ class TwoLayerNet(SGDClassifierBase, _NetBase):
             All the labels that will ever appear (for a multilabel y, any array of its
             labels). Required on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights each sample's gradient within its batch.
+            As in ``fit``: the weights act within batches of 2 or more; with
+            ``batch_size=1`` a positive weight cancels (but for the penalty's share) and a
+            zero weight gives its sample no gradient.
 
         Returns
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True`` (on every call, as in MLPClassifier); without
+            ``classes`` on the first call; for ``classes`` other than the first call's, a
+            label of y outside them, a multilabel y after single labels (or the reverse, or
+            another number of labels), or X with another number of features.
         """
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
@@ -1001,12 +1016,21 @@ class TwoLayerNetRegressor(RegressorMixin, _NetBase):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The targets, with as many columns as in the first call.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights each sample's gradient within its batch.
+            As in ``fit``: the weights act within batches of 2 or more; with
+            ``batch_size=1`` a positive weight cancels (but for the penalty's share) and a
+            zero weight gives its sample no gradient.
 
         Returns
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True`` (on every call, as in MLPRegressor); for a y with
+            another number of outputs, or X with another number of features, than the first
+            call's.
         """
         return self._fit(
             X, y, max_iter=1, classes=None, init=None, incremental=True,

@@ -57,8 +57,11 @@ class LogisticRegressionSweep(LogisticRegression):
     ``eta0s`` on the rest, and keeps the one with the best validation score. All settings are
     trained in the same pass over the data: the kernel updates the K = len(eta0s) x n_outputs
     weight vectors for every sample it reads (fastsgd.kernels.logistic_epoch's model block), so
-    a sweep costs far less than K separate fits. Each setting stops on its own training loss
-    (the ``tol`` rule); a stopped setting keeps its weights while the others train on.
+    a sweep costs less than K separate fits, though more than one: 8 rates measured 1.9x
+    (samples in order) to 4.1x (shuffled) faster than 8 LogisticRegression fits on 1e6 x 100
+    float64 samples, the sweep training on its 90% split (bench/test_bench_parallel.py), and 9
+    rates about 2x on a9a (the gallery's sweep example). Each setting stops on its own training
+    loss (the ``tol`` rule); a stopped setting keeps its weights while the others train on.
 
     The sweep trains the plain update (no penalty, averaging, class weights or early stopping),
     and has no ``partial_fit``: it needs its validation split.
@@ -126,7 +129,8 @@ class LogisticRegressionSweep(LogisticRegression):
     t_ : float
         Training samples seen, plus one.
     loss_curve_ : list of float
-        Each epoch's mean over all settings' training losses.
+        Each epoch's mean progressive training loss, averaged over the models still
+        training in that epoch (every setting's one-vs-rest models that have not stopped).
 
     See Also
     --------

@@ -14,7 +14,11 @@ wrap the sequential kernels of ``fastsgd.kernels`` in a ``prange`` over the shar
 logistic update and the nets): they take the sequential kernel's arguments plus ``n_shards``.
 The estimators' ``parallel='hogwild'`` runs them; their ``parallel='average'`` runs the
 sequential engine on Python threads instead (the kernels release the GIL), for every setting
-of every estimator, and mixes the copies.
+of every estimator, and mixes the copies. The mixes differ when ``len(order) % n_shards != 0``
+(shards of unequal sizes): the ``_average`` kernels here (and
+``fastsgd.reference.parameter_mixing``) take the plain mean of the shards' copies, while the
+estimators' ``parallel='average'`` and ``fastsgd.dask`` weight each copy by its shard's
+sample count.
 
 The kernels run on numba's threads. ``parallel_region`` sets how many and, on the first
 parallel call and never at import, ``configure_threading_layer`` picks a numba threading layer

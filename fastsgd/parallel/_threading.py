@@ -80,10 +80,22 @@ def configure_threading_layer() -> None:
 
     Examples
     --------
-    >>> from fastsgd.parallel import configure_threading_layer, threading_layer
+    Called before numba launches its threads (and with no layer chosen by the user), it makes
+    the first parallel kernel run on TBB or OpenMP, never on workqueue:
+
+    >>> import numpy as np
+    >>> from fastsgd.parallel import (
+    ...     configure_threading_layer, logistic_epoch_average, parallel_region, threading_layer,
+    ... )
     >>> configure_threading_layer()
     >>> configure_threading_layer()  # idempotent
-    >>> threading_layer() in (None, "tbb", "omp", "workqueue")
+    >>> X, y = np.array([[1.0, 2.0], [2.0, -1.0]]), np.array([1, 0])
+    >>> with parallel_region(2):
+    ...     loss = logistic_epoch_average(
+    ...         X, y, np.arange(2), np.zeros((1, 2)), np.zeros(1), np.array([0.1]),
+    ...         np.array([1]), True, 2,
+    ...     )
+    >>> threading_layer() in ("tbb", "omp")
     True
     """
     global _configured
@@ -117,8 +129,18 @@ def threading_layer() -> str | None:
 
     Examples
     --------
-    >>> from fastsgd.parallel import threading_layer
-    >>> threading_layer() in (None, "tbb", "omp", "workqueue")
+    After a parallel kernel has run through ``parallel_region``, which configures the layer
+    first, it is a thread-safe one (unless the user chose another):
+
+    >>> import numpy as np
+    >>> from fastsgd.parallel import logistic_epoch_average, parallel_region, threading_layer
+    >>> X, y = np.array([[1.0, 2.0], [2.0, -1.0]]), np.array([1, 0])
+    >>> with parallel_region(2):
+    ...     loss = logistic_epoch_average(
+    ...         X, y, np.arange(2), np.zeros((1, 2)), np.zeros(1), np.array([0.1]),
+    ...         np.array([1]), True, 2,
+    ...     )
+    >>> threading_layer() in ("tbb", "omp")  # TBB, or OpenMP where TBB does not load
     True
     """
     import numba  # imported here: the estimators import this module without training
