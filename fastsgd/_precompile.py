@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 # name -> (estimator class, parameters). Settings that are values inside the kernels (the
 # loss, the schedule, rates, alpha) share a compiled kernel; these names cover the paths that
 # compile separately.
+READER = "svmlight reader"
 CONFIGURATIONS: dict[str, tuple[str, dict]] = {
     "logistic": ("LogisticRegression", {}),
     "logistic-l2-average": ("LogisticRegression", {"penalty": "l2", "average": True}),
@@ -48,6 +49,8 @@ CONFIGURATIONS: dict[str, tuple[str, dict]] = {
     "sgd-regressor-plain": ("SGDRegressor", {"penalty": None}),
     "hogwild": ("LogisticRegression", {"parallel": "hogwild", "n_jobs": 2}),
     "net-hogwild": ("TwoLayerNet", {"parallel": "hogwild", "n_jobs": 2}),
+    # not an estimator: the compiled svmlight reader behind fastsgd.io and `fastsgd train`
+    "svmlight": (READER, {}),
 }  # fmt: skip
 HOGWILD = ("hogwild", "net-hogwild")  # numba parallel=True kernels: compiled when named
 DEFAULT = tuple(name for name in CONFIGURATIONS if name not in HOGWILD)
@@ -62,6 +65,9 @@ def _jobs(names: Iterable[str], dtypes: Sequence[str], sparse: bool, weights: bo
     jobs = []
     for name in names:
         cls_name, _ = CONFIGURATIONS[name]
+        if cls_name == READER:  # one file read per dtype
+            jobs += [(name, dtype, "file", "binary", False) for dtype in dtypes]
+            continue
         cls = getattr(fastsgd, cls_name)
         layouts = ["dense"] + (["csr"] if sparse and cls._accept_sparse else [])
         if cls_name == "TwoLayerNetRegressor":
@@ -96,6 +102,8 @@ def _run_job(job: tuple) -> float:
 
     name, dtype, layout, target, weighted = job
     cls_name, params = CONFIGURATIONS[name]
+    if cls_name == READER:
+        return _read_svmlight(dtype)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 4)).astype(dtype)
     if target == "binary":
@@ -118,6 +126,21 @@ def _run_job(job: tuple) -> float:
         model.fit(X, y, **fit_params)
         model.predict(X)
     return time.perf_counter() - start
+
+
+def _read_svmlight(dtype: str) -> float:
+    """Reads a tiny svmlight file: compiles the reader's kernels for this dtype."""
+    import tempfile
+    from pathlib import Path
+
+    from fastsgd.svmlight import load_svmlight
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tiny.svm"
+        path.write_text("1 1:0.5 3:2\n-1 2:1e-3\n")
+        start = time.perf_counter()
+        load_svmlight(path, dtype=dtype)
+        return time.perf_counter() - start
 
 
 def _run_jobs(jobs: list) -> list:
@@ -179,7 +202,8 @@ def compile(
     'sgd-regressor' (``SGDRegressor()``), 'sgd-regressor-l1-average', 'sgd-regressor-plain',
     'sweep' (``LogisticRegressionSweep``), 'net' (``TwoLayerNet()``), 'net-momentum-alpha',
     'net-batch', 'net-regressor' (``TwoLayerNetRegressor()``),
-    'net-regressor-momentum-batch', 'hogwild' and 'net-hogwild'. Settings that are values
+    'net-regressor-momentum-batch', 'hogwild' and 'net-hogwild', and 'svmlight' (the
+    compiled svmlight reader of ``fastsgd.io`` and ``fastsgd train``). Settings that are values
     inside the kernels (the loss, the schedule, the rates, alpha) share a compiled kernel;
     these names cover the paths that compile separately.
 

@@ -23,6 +23,8 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -30,7 +32,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_svmlight_file
+
+from fastsgd.svmlight import load_svmlight
 
 A9A_FEATURES = 123
 
@@ -87,7 +90,7 @@ def load_a9a(split: str = "train", *, dtype=np.float64) -> tuple[np.ndarray, np.
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     source = resources.files("fastsgd") / "data" / names[split]
     with resources.as_file(source) as path:
-        X, y = load_svmlight_file(str(path), n_features=A9A_FEATURES, dtype=dtype)
+        X, y = load_svmlight(path, n_features=A9A_FEATURES, dtype=dtype)
     return np.ascontiguousarray(X.toarray()), (y > 0).astype(np.int64)
 
 
@@ -108,8 +111,8 @@ def load_data(
     - ``.csv``: UTF-8, a header row; the label is the column named ``label_column`` (or at
       that index); a file without that column is unlabelled. Labels may be numbers or text.
       Blank lines are skipped.
-    - anything else: svmlight / libsvm text (scikit-learn's loader; ``.gz`` and ``.bz2`` are
-      decompressed).
+    - anything else: svmlight / libsvm text (``fastsgd.svmlight.load_svmlight``, compiled, reads
+      it as scikit-learn's ``load_svmlight_file`` does; ``.gz`` and ``.bz2`` are decompressed).
 
     Parameters
     ----------
@@ -389,10 +392,10 @@ def _is_number(text: str) -> bool:
 
 def _load_svmlight(path: Path, n_features: int | None, dtype, zero_based: bool | str):
     try:
-        # n_features is checked below rather than by scikit-learn, to name the line at fault
-        X, y = load_svmlight_file(str(path), dtype=dtype, zero_based=zero_based)
-    except (ValueError, OverflowError) as error:
-        raise _svmlight_error(path, error, dtype, zero_based) from None
+        # n_features is checked below rather than by the reader, to name the line at fault
+        X, y = load_svmlight(path, dtype=dtype, zero_based=zero_based)
+    except ValueError as error:
+        raise _svmlight_error(path, error, zero_based) from None
     except (OSError, *_DECOMPRESSION_ERRORS) as error:
         if isinstance(error, OSError) and error.errno is not None:
             raise  # the file system's own error (permissions, ...); it names the file
@@ -401,6 +404,8 @@ def _load_svmlight(path: Path, n_features: int | None, dtype, zero_based: bool |
     def where(row: int, column: int | None) -> str:
         return f"line {_svmlight_row_line(path, row)}"
 
+    if X.shape[1] > _SVMLIGHT_MAX_INDEX:
+        _refuse_wide_index(path, zero_based)
     if n_features is not None and X.shape[1] > n_features:
         beyond = np.flatnonzero(X.indices >= n_features)[0]
         row = int(np.searchsorted(X.indptr, beyond, side="right") - 1)
@@ -418,21 +423,34 @@ def _load_svmlight(path: Path, n_features: int | None, dtype, zero_based: bool |
     return X, y, where
 
 
-def _svmlight_bytes(path: Path) -> bytes:
-    """The file's text, decompressed as scikit-learn's loader does."""
+# scikit-learn's loader keeps indices in 32 bits and refuses a larger one as written; so do we
+# (the compiled reader would take it, and a dense X that wide could not be held anyway)
+_SVMLIGHT_MAX_INDEX = 2**31 - 1
+
+
+def _svmlight_open(path: Path):
+    """The file's decompressed bytes as a binary stream, as the reader opens it."""
     if path.suffix == ".gz":
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
+        return gzip.open(path, "rb")
     if path.suffix == ".bz2":
-        with bz2.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def _svmlight_lines(path: Path):
+    """The file's lines, newline dropped; stops quietly where a compressed file is damaged."""
+    try:
+        with _svmlight_open(path) as stream:
+            for line in stream:
+                yield line[:-1] if line.endswith(b"\n") else line
+    except (OSError, *_DECOMPRESSION_ERRORS):
+        return
 
 
 def _svmlight_row_line(path: Path, row: int) -> int | str:
     """The line of data row ``row``: lines empty after dropping a ``#`` comment are no rows."""
     seen = -1
-    for number, line in enumerate(_svmlight_bytes(path).split(b"\n"), 1):
+    for number, line in enumerate(_svmlight_lines(path), 1):
         if line.split(b"#", 1)[0].split():
             seen += 1
             if seen == row:
@@ -441,42 +459,38 @@ def _svmlight_row_line(path: Path, row: int) -> int | str:
 
 
 def _has_index_zero(path: Path, dtype) -> bool:
-    X, _ = load_svmlight_file(str(path), dtype=dtype, zero_based=True)
+    X, _ = load_svmlight(path, dtype=dtype, zero_based=True)
     return X.nnz > 0 and X.indices.min() == 0
 
 
-def _parses(lines: list[bytes], dtype, zero_based: bool | str) -> bool:
-    try:
-        load_svmlight_file(io.BytesIO(b"\n".join(lines)), dtype=dtype, zero_based=zero_based)
-    except (ValueError, OverflowError):
-        return False
-    return True
+def _refuse_wide_index(path: Path, zero_based: bool | str) -> None:
+    """Raise at the first line with an index beyond 32 bits (none: a zero-based 2**31 - 1)."""
+    for number, line in enumerate(_svmlight_lines(path), 1):
+        problem = _svmlight_problem(line, zero_based)
+        if problem is not None:
+            raise ValueError(
+                f"{path}, line {number}: not readable as svmlight/libsvm text: {problem}: "
+                f"{_show(line)}"
+            )
 
 
-def _svmlight_error(path: Path, error: Exception, dtype, zero_based: bool | str) -> ValueError:
-    """The error naming the first line scikit-learn's loader cannot parse.
+def _svmlight_error(path: Path, error: ValueError, zero_based: bool | str) -> ValueError:
+    """The reader's refusal (``<path>, line N: <reason>``), with the line shown and explained.
 
-    Its parse errors come from one line each (it reads line by line, and a line's indices and
-    values depend on no other line), so a run of lines can be parsed on its own: a binary search
-    over ever smaller halves finds the line for about one more parse of the file.
+    The reader names the first line it cannot parse; ``_svmlight_problem`` says what is wrong
+    with it in the words of the messages users know, and the reader's reason stands where it
+    finds nothing (an index written with underscores, which the reader refuses).
     """
-    try:
-        lines = _svmlight_bytes(path).split(b"\n")
-    except (OSError, *_DECOMPRESSION_ERRORS):
-        lines = []
-    low, high = 0, len(lines)  # the first bad line is in lines[low:high]
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _parses(lines[low:middle], dtype, zero_based):
-            low = middle
-        else:
-            high = middle
-    if not lines or _parses(lines[low : low + 1], dtype, zero_based):  # no line to blame
+    match = re.fullmatch(re.escape(str(path)) + r", line (\d+): (.*)", str(error), re.DOTALL)
+    if match is None:  # no line to blame
         return ValueError(f"{path}: not readable as svmlight/libsvm text ({error})")
-    problem = _svmlight_problem(lines[low], zero_based) or f"{error}"
+    number, reason = int(match[1]), match[2]
+    line = next(itertools.islice(_svmlight_lines(path), number - 1, None), None)
+    if line is None:
+        return ValueError(f"{path}, line {number}: not readable as svmlight/libsvm text: {reason}")
+    problem = _svmlight_problem(line, zero_based) or reason
     return ValueError(
-        f"{path}, line {low + 1}: not readable as svmlight/libsvm text: {problem}: "
-        f"{_show(lines[low])}"
+        f"{path}, line {number}: not readable as svmlight/libsvm text: {problem}: {_show(line)}"
     )
 
 

@@ -124,17 +124,18 @@ def _resolve_slow_tokens(text, n_slow, slow, values, labels):
 def _parse_block(text, value_dtype, one_based, index_dtype):
     """Parse a block of complete lines into a CSR chunk; runs on a worker thread.
 
-    Returns ``(values, indices, indptr, labels)``, the block's newline count and its smallest
+    Returns ``(values, indices, indptr, labels)``, the block's line count and its smallest
     and largest index as written; a fault raises ``_LineError``.
     """
     stop = len(text)
     text = np.frombuffer(text, dtype=np.uint8)
-    n_colons, n_newlines = _kernels.count_svmlight_block(text, stop)
-    values = np.empty(n_colons, value_dtype)
-    indices = np.empty(n_colons, index_dtype)
-    indptr = np.empty(n_newlines + 2, np.int32)
+    # Estimates, not bounds (a pair takes 8 bytes or more, a row 64): the kernel stops when an
+    # array is full and it grows; the pages of an over-estimate are never touched.
+    values = np.empty(stop // 8 + 16, value_dtype)
+    indices = np.empty(len(values), index_dtype)
+    labels = np.empty(stop // 64 + 16, np.float64)
+    indptr = np.empty(len(labels) + 1, np.int32)
     indptr[0] = 0
-    labels = np.empty(n_newlines + 1, np.float64)
     slow = [np.empty(_SLOW_TOKEN_CAPACITY, np.int64) for _ in range(4)]
     position = n_rows = nnz = 0
     line_number = 1
@@ -167,10 +168,32 @@ def _parse_block(text, value_dtype, one_based, index_dtype):
                 slow = [np.empty(2 * len(slow[0]), np.int64) for _ in range(4)]
         elif status == _kernels.NEEDS_INT64_INDICES:
             indices = indices.astype(np.int64)
+        elif status == _kernels.VALUES_FULL:  # maybe again, if one line holds more
+            values, indices = _grown(values, nnz), _grown(indices, nnz)
+        elif status == _kernels.ROWS_FULL:
+            labels, indptr = _grown(labels, n_rows), _grown(indptr, n_rows + 1)
         else:
             raise _LineError(line_number, _ERROR_MESSAGES[status])
-    chunk = values[:nnz], indices[:nnz], indptr[: n_rows + 1], labels[:n_rows]
-    return chunk, n_newlines, min_index, max_index
+    chunk = tuple(
+        _shrunk(array, size)
+        for array, size in ((values, nnz), (indices, nnz), (indptr, n_rows + 1), (labels, n_rows))
+    )
+    return chunk, line_number - 1, min_index, max_index
+
+
+def _grown(array, filled):
+    """``array`` at twice its length, its first ``filled`` items kept."""
+    grown = np.empty(2 * len(array), array.dtype)
+    grown[:filled] = array[:filled]
+    return grown
+
+
+def _shrunk(array, size):
+    """``array[:size]`` without the unused tail: shrunk in place (realloc) when it can be."""
+    if array.base is None and array.flags.owndata:
+        array.resize(size, refcheck=False)
+        return array
+    return array[:size].copy()
 
 
 class _IndexRange:

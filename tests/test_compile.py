@@ -62,6 +62,11 @@ def test_every_configuration_builds_its_input_kinds():
     assert ("logistic", "csr", "multiclass") in kinds and ("net", "dense", "multilabel") in kinds
     assert not any(job[2] == "csr" for job in jobs if job[0].startswith(("net", "sweep")))
     assert {job[0] for job in jobs} == set(CONFIGURATIONS)
+    # the svmlight reader: one file read per dtype
+    assert [job[:3] for job in jobs if job[0] == "svmlight"] == [
+        ("svmlight", "float64", "file"),
+        ("svmlight", "float32", "file"),
+    ]
 
 
 def test_unknown_configurations_and_dtypes_are_refused():

@@ -256,3 +256,40 @@ def test_underscore_index_refused_unlike_scikit_learn(tmp_path):
     assert load_svmlight_file(str(path))[0].shape == (1, 10)
     with pytest.raises(ValueError, match=r"underscore\.svm, line 1: .*not an integer"):
         load_svmlight(path)
+
+
+def test_arrays_grow_past_the_estimates(tmp_path):
+    # a line with far more pairs than a block's estimate, then many rows shorter than it
+    long_line = "1 " + " ".join(f"{k}:1" for k in range(1, 3001)) + "\n"
+    path = tmp_path / "dense.svm"
+    path.write_text(long_line + "2 1:2\n" * 3000 + long_line)
+    for block_bytes in (64, 4096, svmlight.DEFAULT_BLOCK_BYTES):
+        assert_same(path, block_bytes=block_bytes)
+
+
+def test_fast_pair_path_edge_tokens(tmp_path):
+    # tokens near the fast path's limits: taken or left to the general path, same numbers
+    values = [
+        "0",
+        "-0",
+        "+.5",
+        "1.",
+        "007",
+        "1e5",
+        "1E-5",
+        "1e+22",
+        "1e23",
+        "1e-22",
+        "1e-23",
+        "9007199254740993",
+        "123456789012345678",
+        "1234567890123456789",
+        "0.1e00001",
+        "1e12345",
+        "2.5#c",
+        "000000000000000000001",
+    ]
+    lines = [f"1 {k}:{v}\n" for k, v in enumerate(values, start=1)]
+    path = tmp_path / "edges.svm"
+    path.write_text("".join(lines) + "1 0001:3 00002:4\n")
+    assert_same(path)

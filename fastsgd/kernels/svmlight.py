@@ -1,9 +1,9 @@
 """Compiled svmlight / libsvm parsing: complete lines of a byte block into a CSR chunk.
 
 The Python driver (``fastsgd.svmlight``) reads a file in blocks, cuts each block after its last
-newline and hands the complete lines here. ``count_svmlight_block`` sizes the chunk's arrays
-(one value per ``:`` at most, one row per newline at most) and ``parse_svmlight_lines`` fills
-them, so memory is allocated once per block, never per line or per value.
+newline and hands the complete lines here. ``parse_svmlight_lines`` fills a chunk's arrays,
+sized from an estimate; when one is full it stops at a line's start and the driver grows it, so
+memory is allocated a few times per block, never per line or per value.
 
 Numbers are parsed as an int64 mantissa and a decimal exponent. When the mantissa is at most
 2**53 and the exponent at most 22 in size, one multiplication or division by an exact power of
@@ -14,8 +14,9 @@ recorded and Python's ``float`` parses it, so the result matches scikit-learn bi
 malformed numbers are refused with Python's own judgement.
 
 The parser stops at a line boundary and reports a status code when it cannot go on: an error
-(the line's number comes back), a full slow-token buffer, or an index that the int32 index
-array cannot hold (the driver switches to int64 and calls again from that line).
+(the line's number comes back), a full slow-token buffer, a full value or row array, or an
+index that the int32 index array cannot hold (the driver switches to int64 and calls again
+from that line).
 """
 
 import numpy as np
@@ -33,6 +34,8 @@ ERROR_NEGATIVE_INDEX = 7
 ERROR_ZERO_INDEX = 8
 ERROR_UNSORTED_INDICES = 9
 ERROR_INDEX_OVERFLOW = 10
+VALUES_FULL = 11
+ROWS_FULL = 12
 
 # Exactly representable powers of ten: 10**22 is the largest whose double is exact.
 _EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])
@@ -51,6 +54,15 @@ _PLUS = 43
 _MINUS = 45
 _DOT = 46
 _ZERO = 48
+_EXPONENT_MARK_LOWER = 101  # e
+_EXPONENT_MARK_UPPER = 69  # E
+# The fast pair path takes at most this many exponent digits; longer ones go the general way.
+_MAX_FAST_EXPONENT_DIGITS = 4
+
+# Bytes that end a token (bytes.split() whitespace, the newline, '#'): one table load in the
+# hot loop instead of a chain of comparisons.
+_TOKEN_END = np.zeros(256, np.bool_)
+_TOKEN_END[[9, 10, 11, 12, 13, 32, 35]] = True
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -158,38 +170,6 @@ def parse_decimal_fast(buffer, start, stop):
 
 
 @njit(cache=True, nogil=True)
-def count_svmlight_block(buffer, stop):
-    """Count the colons and newlines of ``buffer[:stop]``: bounds on a chunk's pairs and rows.
-
-    Parameters
-    ----------
-    buffer : numpy.ndarray of uint8
-        The block.
-    stop : int
-        Where the block's text ends.
-
-    Returns
-    -------
-    n_colons, n_newlines : int
-        Every stored pair has a colon, every row but a last unterminated one a newline.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from fastsgd.kernels.svmlight import count_svmlight_block
-    >>> count_svmlight_block(np.frombuffer(b"1 3:1 7:2\\n-1 2:5\\n", dtype=np.uint8), 18)
-    (3, 2)
-    """
-    n_colons = 0
-    n_newlines = 0
-    for position in range(stop):
-        byte = buffer[position]
-        n_colons += byte == _COLON
-        n_newlines += byte == _NEWLINE
-    return n_colons, n_newlines
-
-
-@njit(cache=True, nogil=True)
 def parse_svmlight_lines(
     buffer,
     start,
@@ -229,13 +209,13 @@ def parse_svmlight_lines(
     max_stored_index : int
         The largest index ``indices`` can hold (int32's maximum, or int64's).
     values : numpy.ndarray of float64 or float32
-        The chunk's values, one slot per colon of the block at least.
+        The chunk's values; when full, the parse stops with ``VALUES_FULL``.
     indices : numpy.ndarray of int32 or int64
         The chunk's column indices, as long as ``values``.
     indptr : numpy.ndarray of int32
-        The chunk's row pointers, ``indptr[0] == 0``; one slot per row plus one.
+        The chunk's row pointers, ``indptr[0] == 0``; one slot more than ``labels``.
     labels : numpy.ndarray of float64
-        The chunk's labels, one slot per row.
+        The chunk's labels; when full, the parse stops with ``ROWS_FULL``.
     n_rows, nnz : int
         The rows and values the chunk already holds (from an earlier call on the block).
     slow_slots, slow_starts, slow_stops, slow_lines : numpy.ndarray of int64
@@ -252,19 +232,18 @@ def parse_svmlight_lines(
     line_number : int
         The number of the line at ``position``.
     status : int
-        ``PARSED_ALL``, ``SLOW_TOKENS_FULL``, ``NEEDS_INT64_INDICES`` or an ``ERROR_`` code
-        that applies to line ``line_number``.
+        ``PARSED_ALL``, ``SLOW_TOKENS_FULL``, ``NEEDS_INT64_INDICES``, ``VALUES_FULL``,
+        ``ROWS_FULL`` or an ``ERROR_`` code that applies to line ``line_number``.
     min_index, max_index : int
         The smallest and largest index read as written (``2**63 - 1`` and -1 when none).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from fastsgd.kernels.svmlight import count_svmlight_block, parse_svmlight_lines
+    >>> from fastsgd.kernels.svmlight import parse_svmlight_lines
     >>> text = np.frombuffer(b"1 qid:4 3:0.5 7:2 # note\\n\\n-1 2:1e-400\\n", dtype=np.uint8)
-    >>> n_colons, n_newlines = count_svmlight_block(text, len(text))
-    >>> values, indices = np.empty(n_colons), np.empty(n_colons, np.int32)
-    >>> indptr, labels = np.zeros(n_newlines + 2, np.int32), np.empty(n_newlines + 1)
+    >>> values, indices = np.empty(4), np.empty(4, np.int32)
+    >>> indptr, labels = np.zeros(4, np.int32), np.empty(3)
     >>> slow = [np.empty(8, np.int64) for _ in range(4)]
     >>> result = parse_svmlight_lines(text, 0, len(text), 1, True, 2**31 - 1,
     ...                               values, indices, indptr, labels, 0, 0, *slow)
@@ -278,6 +257,10 @@ array([ 1., -1.]))
     (b'1e-400', 2, 3)
     """
     capacity = slow_slots.shape[0]
+    # the arrays are sized from an estimate: a full one stops the parse at a line's start, and
+    # the caller grows it and resumes (a count pass over the block would cost more)
+    values_capacity = min(values.shape[0], indices.shape[0])
+    rows_capacity = min(labels.shape[0], indptr.shape[0] - 1)
     n_slow = 0
     min_index = np.int64(2**63 - 1)
     max_index = np.int64(-1)
@@ -302,6 +285,10 @@ array([ 1., -1.]))
             position += 1
             line_number += 1
             continue
+
+        if n_rows == rows_capacity:
+            status = ROWS_FULL
+            break
 
         # the label
         token_start = position
@@ -339,50 +326,136 @@ array([ 1., -1.]))
             if position == stop or buffer[position] == _NEWLINE or buffer[position] == _HASH:
                 break
             token_start = position
-            colon = -1
-            while position < stop and not _ends_token(buffer[position]):
-                if colon < 0 and buffer[position] == _COLON:
-                    colon = position
-                position += 1
-            if (
-                first_feature
-                and colon >= 0
-                and colon - token_start >= 3
-                and buffer[token_start] == 113  # q
-                and buffer[token_start + 1] == 105  # i
-                and buffer[token_start + 2] == 100  # d
-            ):
-                # a query id: scikit-learn skips it without reading its value
-                first_feature = False
-                continue
-            first_feature = False
-            if colon < 0:
-                status = ERROR_MALFORMED_PAIR
-                break
-            digit_position = token_start
-            index_negative = False
-            if buffer[digit_position] == _MINUS or buffer[digit_position] == _PLUS:
-                index_negative = buffer[digit_position] == _MINUS
-                digit_position += 1
-            if digit_position == colon:
-                status = ERROR_MALFORMED_INDEX
-                break
+            # The fast path, for the common pair "digits:[sign]digits[.digits][e[sign]digits]":
+            # one pass that reads the index and the value while it finds the token's end.
+            # Anything else (a sign before the index, qid, too many digits, a value off
+            # Clinger's fast path, malformed text) goes the general way below, from the start.
+            fast = False
+            value = 0.0
             index = np.int64(0)
-            while digit_position < colon:
-                digit = buffer[digit_position] - _ZERO
-                if not 0 <= digit <= 9:
-                    status = ERROR_MALFORMED_INDEX
-                    break
-                if index > _MAX_INDEX_BEFORE_DIGIT:
-                    status = ERROR_INDEX_OVERFLOW
+            p = position
+            while p < stop:
+                digit = np.int64(buffer[p]) - _ZERO
+                if digit < 0 or digit > 9:
                     break
                 index = index * 10 + digit
-                digit_position += 1
-            if status != PARSED_ALL:
-                break
-            if index_negative and index != 0:
-                status = ERROR_NEGATIVE_INDEX
-                break
+                p += 1
+            # 18 digits cannot overflow int64 (longer ones: the general path's overflow check)
+            if 0 < p - position <= _MAX_MANTISSA_DIGITS and p < stop and buffer[p] == _COLON:
+                p += 1
+                value_negative = False
+                if p < stop and (buffer[p] == _MINUS or buffer[p] == _PLUS):
+                    value_negative = buffer[p] == _MINUS
+                    p += 1
+                mantissa = np.int64(0)
+                digits_start = p
+                while p < stop:
+                    digit = np.int64(buffer[p]) - _ZERO
+                    if digit < 0 or digit > 9:
+                        break
+                    mantissa = mantissa * 10 + digit
+                    p += 1
+                n_digits = p - digits_start
+                decimal_exponent = 0
+                if p < stop and buffer[p] == _DOT:
+                    p += 1
+                    fraction_start = p
+                    while p < stop:
+                        digit = np.int64(buffer[p]) - _ZERO
+                        if digit < 0 or digit > 9:
+                            break
+                        mantissa = mantissa * 10 + digit
+                        p += 1
+                    n_digits += p - fraction_start
+                    decimal_exponent = fraction_start - p
+                exponent_ok = True
+                if p < stop and (
+                    buffer[p] == _EXPONENT_MARK_LOWER or buffer[p] == _EXPONENT_MARK_UPPER
+                ):
+                    p += 1
+                    exponent_negative = False
+                    if p < stop and (buffer[p] == _MINUS or buffer[p] == _PLUS):
+                        exponent_negative = buffer[p] == _MINUS
+                        p += 1
+                    exponent = 0
+                    exponent_start = p
+                    while p < stop:
+                        digit = np.int64(buffer[p]) - _ZERO
+                        if digit < 0 or digit > 9:
+                            break
+                        exponent = exponent * 10 + digit
+                        p += 1
+                    exponent_ok = 0 < p - exponent_start <= _MAX_FAST_EXPONENT_DIGITS
+                    decimal_exponent += -exponent if exponent_negative else exponent
+                # all digits, leading zeros too, fit 18: the mantissa did not overflow
+                if (
+                    exponent_ok
+                    and 0 < n_digits <= _MAX_MANTISSA_DIGITS
+                    and (p == stop or _TOKEN_END[buffer[p]])
+                    and mantissa <= _MAX_FAST_MANTISSA
+                ):
+                    fast = True
+                    if mantissa == 0:
+                        value = 0.0
+                    elif decimal_exponent == 0:
+                        value = float(mantissa)
+                    elif 0 < decimal_exponent <= 22:
+                        value = float(mantissa) * _EXACT_POWERS_OF_TEN[decimal_exponent]
+                    elif -22 <= decimal_exponent < 0:
+                        value = float(mantissa) / _EXACT_POWERS_OF_TEN[-decimal_exponent]
+                    else:
+                        fast = False
+                    if value_negative:
+                        value = -value
+            if fast:
+                position = p
+                value_parsed = True
+            else:
+                colon = -1
+                while position < stop and not _ends_token(buffer[position]):
+                    if colon < 0 and buffer[position] == _COLON:
+                        colon = position
+                    position += 1
+                if (
+                    first_feature
+                    and colon >= 0
+                    and colon - token_start >= 3
+                    and buffer[token_start] == 113  # q
+                    and buffer[token_start + 1] == 105  # i
+                    and buffer[token_start + 2] == 100  # d
+                ):
+                    # a query id: scikit-learn skips it without reading its value
+                    first_feature = False
+                    continue
+                if colon < 0:
+                    status = ERROR_MALFORMED_PAIR
+                    break
+                digit_position = token_start
+                index_negative = False
+                if buffer[digit_position] == _MINUS or buffer[digit_position] == _PLUS:
+                    index_negative = buffer[digit_position] == _MINUS
+                    digit_position += 1
+                if digit_position == colon:
+                    status = ERROR_MALFORMED_INDEX
+                    break
+                index = np.int64(0)
+                while digit_position < colon:
+                    digit = np.int64(buffer[digit_position]) - _ZERO
+                    if not 0 <= digit <= 9:
+                        status = ERROR_MALFORMED_INDEX
+                        break
+                    if index > _MAX_INDEX_BEFORE_DIGIT:
+                        status = ERROR_INDEX_OVERFLOW
+                        break
+                    index = index * 10 + digit
+                    digit_position += 1
+                if status != PARSED_ALL:
+                    break
+                if index_negative and index != 0:
+                    status = ERROR_NEGATIVE_INDEX
+                    break
+                value, value_parsed = parse_decimal_fast(buffer, colon + 1, position)
+            first_feature = False
             if one_based and index == 0:
                 status = ERROR_ZERO_INDEX
                 break
@@ -394,11 +467,13 @@ array([ 1., -1.]))
             if stored_index > max_stored_index:
                 status = NEEDS_INT64_INDICES
                 break
+            if nnz == values_capacity:
+                status = VALUES_FULL
+                break
             min_index = min(min_index, index)
             max_index = max(max_index, index)
             indices[nnz] = stored_index
-            value, parsed = parse_decimal_fast(buffer, colon + 1, position)
-            if parsed:
+            if value_parsed:
                 values[nnz] = value
             elif n_slow == capacity:
                 status = SLOW_TOKENS_FULL
