@@ -30,6 +30,7 @@ PUBLIC_MODULES = (
     "fastsgd.parallel",
     "fastsgd.dask",
     "fastsgd.io",
+    "fastsgd.svmlight",
     "fastsgd.reference",
 )
 
