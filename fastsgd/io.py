@@ -24,7 +24,6 @@ import csv
 import gzip
 import io
 import itertools
-import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fastsgd.svmlight import load_svmlight
+from fastsgd.svmlight import SvmlightFormatError, load_svmlight
 
 A9A_FEATURES = 123
 
@@ -481,10 +480,9 @@ def _svmlight_error(path: Path, error: ValueError, zero_based: bool | str) -> Va
     with it in the words of the messages users know, and the reader's reason stands where it
     finds nothing (an index written with underscores, which the reader refuses).
     """
-    match = re.fullmatch(re.escape(str(path)) + r", line (\d+): (.*)", str(error), re.DOTALL)
-    if match is None:  # no line to blame
+    if not isinstance(error, SvmlightFormatError):  # no line to blame
         return ValueError(f"{path}: not readable as svmlight/libsvm text ({error})")
-    number, reason = int(match[1]), match[2]
+    number, reason = error.line, error.reason
     line = next(itertools.islice(_svmlight_lines(path), number - 1, None), None)
     if line is None:
         return ValueError(f"{path}, line {number}: not readable as svmlight/libsvm text: {reason}")

@@ -95,6 +95,33 @@ def _read_blocks(stream, block_bytes):
         filled = carried
 
 
+class SvmlightFormatError(ValueError):
+    """A malformed svmlight/libsvm file: the message names the file and the 1-based line.
+
+    A ``ValueError``; its attributes ``path``, ``line`` and ``reason`` say the same for code
+    that words its own message (``fastsgd.io`` does).
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    line : int
+        The 1-based line number of the first line that cannot be read.
+    reason : str
+        What is wrong with it.
+
+    Examples
+    --------
+    >>> error = SvmlightFormatError("data.svm", 3, "a feature is not of the form index:value")
+    >>> str(error), isinstance(error, ValueError), error.line
+    ('data.svm, line 3: a feature is not of the form index:value', True, 3)
+    """
+
+    def __init__(self, path: str, line: int, reason: str):
+        super().__init__(f"{path}, line {line}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
 class _LineError(Exception):
     """A fault at a line counted from the block's first line (1), for the caller to place."""
 
@@ -230,7 +257,7 @@ def _iter_parsed(path, block_bytes, value_dtype, one_based, index_dtype, index_r
             chunk, n_newlines, low, high = future.result()
         except _LineError as error:
             line = line_number + error.line_in_block - 1
-            raise ValueError(f"{path}, line {line}: {error.message}") from None
+            raise SvmlightFormatError(path, line, error.message) from None
         line_number += n_newlines
         index_range.min_index = min(index_range.min_index, low)
         index_range.max_index = max(index_range.max_index, high)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
 
 import fastsgd.svmlight as svmlight
-from fastsgd.svmlight import iter_svmlight_chunks, load_svmlight
+from fastsgd.svmlight import SvmlightFormatError, iter_svmlight_chunks, load_svmlight
 
 BLOCK_SIZES = [7, 64, 4096, svmlight.DEFAULT_BLOCK_BYTES]
 
@@ -226,9 +226,11 @@ def test_malformed_lines(tmp_path, name, line, fragment, options, block_bytes):
     path.write_bytes(PREFIX + line + b"1 1:1\n")
     with pytest.raises(ValueError):
         load_svmlight_file(str(path), **options)
-    with pytest.raises(ValueError, match=f"bad.svm, line 4: .*{fragment}"):
+    with pytest.raises(SvmlightFormatError, match=f"bad.svm, line 4: .*{fragment}") as raised:
         load_svmlight(path, block_bytes=block_bytes, **options)
-    with pytest.raises(ValueError, match=f"bad.svm, line 4: .*{fragment}"):
+    assert (raised.value.path, raised.value.line) == (str(path), 4)
+    assert raised.value.reason in str(raised.value)
+    with pytest.raises(SvmlightFormatError, match=f"bad.svm, line 4: .*{fragment}"):
         list(iter_svmlight_chunks(path, block_bytes=block_bytes, **options))
 
 
