@@ -77,6 +77,24 @@ def _ends_token(byte):
     return byte == 32 or (9 <= byte <= 13) or byte == _HASH
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _exact_decimal(mantissa, decimal_exponent, negative):
+    """Clinger's fast path: mantissa * 10**decimal_exponent, correctly rounded, when the
+    mantissa is below 2**53 (the caller checks) and 10**|exponent| is an exact double; the
+    flag is False when it is not, and the caller parses the token the slow way."""
+    if mantissa == 0:
+        value = 0.0
+    elif decimal_exponent == 0:
+        value = float(mantissa)
+    elif 0 < decimal_exponent <= 22:
+        value = float(mantissa) * _EXACT_POWERS_OF_TEN[decimal_exponent]
+    elif -22 <= decimal_exponent < 0:
+        value = float(mantissa) / _EXACT_POWERS_OF_TEN[-decimal_exponent]
+    else:
+        return 0.0, False
+    return (-value if negative else value), True
+
+
 @njit(cache=True, nogil=True)
 def parse_decimal_fast(buffer, start, stop):
     """Parse ``buffer[start:stop]`` as a decimal number when Clinger's fast path is exact.
@@ -156,17 +174,7 @@ def parse_decimal_fast(buffer, start, stop):
         decimal_exponent += -exponent if exponent_negative else exponent
     if position != stop or mantissa > _MAX_FAST_MANTISSA:
         return 0.0, False
-    if mantissa == 0:
-        value = 0.0
-    elif decimal_exponent == 0:
-        value = float(mantissa)
-    elif 0 < decimal_exponent <= 22:
-        value = float(mantissa) * _EXACT_POWERS_OF_TEN[decimal_exponent]
-    elif -22 <= decimal_exponent < 0:
-        value = float(mantissa) / _EXACT_POWERS_OF_TEN[-decimal_exponent]
-    else:
-        return 0.0, False
-    return (-value if negative else value), True
+    return _exact_decimal(mantissa, decimal_exponent, negative)
 
 
 @njit(cache=True, nogil=True)
@@ -394,19 +402,7 @@ array([ 1., -1.]))
                     and (p == stop or _TOKEN_END[buffer[p]])
                     and mantissa <= _MAX_FAST_MANTISSA
                 ):
-                    fast = True
-                    if mantissa == 0:
-                        value = 0.0
-                    elif decimal_exponent == 0:
-                        value = float(mantissa)
-                    elif 0 < decimal_exponent <= 22:
-                        value = float(mantissa) * _EXACT_POWERS_OF_TEN[decimal_exponent]
-                    elif -22 <= decimal_exponent < 0:
-                        value = float(mantissa) / _EXACT_POWERS_OF_TEN[-decimal_exponent]
-                    else:
-                        fast = False
-                    if value_negative:
-                        value = -value
+                    value, fast = _exact_decimal(mantissa, decimal_exponent, value_negative)
             if fast:
                 position = p
                 value_parsed = True
