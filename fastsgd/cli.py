@@ -1,4 +1,5 @@
-"""The command line: ``python -m fastsgd {demo,train,predict,bench}`` (or ``fastsgd ...``).
+"""The command line: ``python -m fastsgd COMMAND`` (or ``fastsgd COMMAND``): demo, train,
+predict, bench, cache and compile.
 
 Every error ends a command with one line on stderr, ``fastsgd <command>: error: ...``: exit
 status 2 for a usage error (an option's value, an option the model has no use for), 1 for a
@@ -453,8 +454,21 @@ def train(args: argparse.Namespace) -> int:
     import fastsgd
     from fastsgd.io import load_data
 
+    streaming = args.cache is not None or _is_training_cache(args.data)
+    if not streaming:
+        given = [option for dest, option in STREAM_OPTIONS.items() if getattr(args, dest)]
+        if given:
+            raise _usage_error(
+                f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} how training streams "
+                "a file through a cache: give --cache DIR too"
+            )
+    if streaming:
+        _check_streaming(args)
     model = _build_model(args)
     _check_writable(args.out, "--out", replaced=True)
+    if streaming:
+        return _train_streaming(args, model)
+    args.dtype = args.dtype or "float64"
     # the linear models train CSR input as it is, except Hogwild (dense input only)
     sparse = args.model in LINEAR_MODELS and model.parallel != "hogwild"
     with _file_errors():
@@ -610,6 +624,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
 def _n_jobs(text: str) -> int:
     value = int(text)
     if value == 0:
@@ -620,6 +641,153 @@ def _n_jobs(text: str) -> int:
 def _batch_size(text: str) -> int | str:
     """--batch-size: a number of samples, or 'auto' (min(200, n_samples))."""
     return text if text == "auto" else int(text)
+
+
+# train's options of streaming (with --cache), and how they are typed
+STREAM_OPTIONS = {
+    "passes": "--passes",
+    "holdout": "--holdout",
+    "first_pass": "--first-pass",
+    "classes": "--classes",
+    "buckets": "--buckets",
+    "zero_based": "--zero-based",
+}
+STREAM_MODELS = ("logistic", "sgd", "net")
+
+
+def _is_training_cache(path: str) -> bool:
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, "manifest.json"))
+
+
+def _check_streaming(args: argparse.Namespace) -> None:
+    """The options of a streaming train, checked before anything is read."""
+    if args.model not in STREAM_MODELS:
+        raise _usage_error(
+            f"--model {args.model} does not train from a file through a cache (--cache); "
+            f"streaming trains --model {', '.join(STREAM_MODELS)}"
+        )
+    if getattr(args, "parallel", None) not in (None, "none"):
+        raise _usage_error("--parallel does not apply when streaming through --cache")
+    if args.passes is not None:
+        if hasattr(args, "max_iter"):
+            raise _usage_error("--passes and --max-iter say the same: give one of them")
+        args.max_iter = args.passes
+    if args.cache is not None and _is_training_cache(args.data):
+        raise _usage_error(f"{args.data} is a training cache already: drop --cache")
+
+
+def _zero_based(text: str) -> bool | str:
+    return {"auto": "auto", "yes": True, "no": False}[text]
+
+
+def _train_streaming(args: argparse.Namespace, model) -> int:
+    """train through a training cache (fastsgd.stream.fit): the file is never loaded whole."""
+    import fastsgd
+    import fastsgd.stream
+    from fastsgd.cache import open_cache
+
+    source = args.data
+    if not os.path.exists(source):
+        raise CommandError(f"{source}: no such file or training cache")
+    start = time.perf_counter()
+    settings = dict(
+        cache=args.cache, holdout=args.holdout, first_pass=args.first_pass or "auto",
+        classes=args.classes, n_features=args.n_features,
+        dtype=None if args.dtype is None else np.dtype(args.dtype),
+        zero_based=_zero_based(args.zero_based or "auto"), n_buckets=args.buckets,
+    )  # fmt: skip
+    try:
+        with warnings.catch_warnings(), _training_errors():
+            warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
+            fastsgd.stream.fit(model, source, **settings)
+    except KeyboardInterrupt:
+        if hasattr(model, "n_iter_"):
+            with _file_errors():
+                model.save(args.out)
+            kept = f"wrote the model after pass {model.n_iter_} to {args.out}"
+        else:
+            kept = "no pass had finished; no model written"
+        print(f"fastsgd train: interrupted; {kept}", file=sys.stderr)
+        raise SystemExit(130) from None
+    except OSError as error:
+        raise CommandError(str(error)) from error
+    seconds = time.perf_counter() - start
+    with _file_errors():
+        model.save(args.out)
+    cache = open_cache(args.cache if args.cache is not None else source)
+    held_out = ""
+    if cache.holdout_buckets and args.holdout != 0:
+        accuracy = fastsgd.stream.score(model, cache)
+        held_out = f", holdout accuracy {accuracy:.4f} on {cache.manifest['n_holdout_rows']:,} rows"
+    print(
+        f"trained {type(model).__name__} on {source} ({cache.n_rows:,} rows x "
+        f"{cache.n_features} features) through the cache {cache.path} in {seconds:.2f} s "
+        f"({model.n_iter_} passes, last loss {model.loss_curve_[-1]:.5f}{held_out}); wrote "
+        f"{args.out}"
+    )
+    return 0
+
+
+def cache_command(args: argparse.Namespace) -> int:
+    """fastsgd cache build / info."""
+    from fastsgd.cache import build_cache, cache_status, open_cache
+
+    if args.action == "build":
+        start = time.perf_counter()
+        with _file_errors():
+            cache = build_cache(
+                args.source, args.directory, dtype=np.dtype(args.dtype),
+                zero_based=_zero_based(args.zero_based), n_buckets=args.buckets,
+                holdout=args.holdout, seed=args.seed, n_features=args.n_features,
+            )  # fmt: skip
+        seconds = time.perf_counter() - start
+        size = os.path.getsize(args.source)
+        print(
+            f"built {cache.path} from {args.source} in {seconds:.2f} s ({size / seconds / 1e6:.0f} "
+            f"MB/s): {cache.n_rows:,} rows, {cache.n_features} features, "
+            f"{len(cache.train_buckets)} training and {len(cache.holdout_buckets)} holdout buckets"
+        )
+        return 0
+    with _file_errors():
+        cache = open_cache(args.directory)
+    manifest = cache.manifest
+    source = manifest["source"]["path"]
+    if not os.path.exists(source):
+        state = "missing"
+    else:
+        with _file_errors():
+            reason = cache_status(cache, source)
+        state = "unchanged since the build" if reason is None else f"stale: {reason}"
+    bytes_on_disk = sum(file.stat().st_size for file in Path(args.directory).iterdir())
+    classes = manifest["classes"]
+    lines = [
+        f"cache:       {cache.path} (format {manifest['version']}, written by fastsgd "
+        f"{manifest['fastsgd_version']}, {bytes_on_disk / 1e6:.1f} MB)",
+        f"source:      {source} ({manifest['source']['size']:,} bytes; {state})",
+        f"rows:        {cache.n_rows:,} ({manifest['n_train_rows']:,} training, "
+        f"{manifest['n_holdout_rows']:,} held out"
+        + (f": every {cache.holdout_period}th row)" if cache.holdout_period else ")"),
+        f"features:    {cache.n_features:,} ({cache.n_nonzeros:,} nonzeros, {cache.dtype}; "
+        f"indices {'zero' if manifest['zero_based'] else 'one'}-based, "
+        f"{manifest['zero_based_decided']})",
+        "classes:     "
+        + (
+            "more than 1,000 distinct labels"
+            if classes is None
+            else ", ".join(
+                f"{label:g} ({count:,})"
+                for label, count in zip(
+                    classes,
+                    np.add(manifest["class_counts"], manifest["holdout_class_counts"]),
+                    strict=True,
+                )
+            )
+        ),
+        f"buckets:     {len(cache.train_buckets)} training, {len(cache.holdout_buckets)} "
+        f"holdout; seed {manifest['seed']}",
+    ]
+    print("\n".join(lines))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -742,12 +910,40 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--dtype",
         choices=["float32", "float64"],
-        default="float64",
-        help="the floating-point type of X and the weights (default: float64)",
+        default=None,
+        help="the floating-point type of X and the weights (default: float64; when streaming, "
+        "the cache's, float32 for a new one)",
     )
     data.add_argument("--quiet", action="store_true",
                       help="no progress bar (default: off, a progress bar on stderr; the "
                       "estimators' default is verbose=0, no bar)")  # fmt: skip
+    stream = run_train.add_argument_group(
+        "streaming (svmlight files larger than memory)",
+        "With --cache DIR (or a training cache as DATA), train reads the svmlight file once "
+        "into a training cache of shuffled buckets and trains from it in bounded memory "
+        "(fastsgd.stream.fit): --model logistic, sgd or net.",
+    )
+    stream.add_argument("--cache", metavar="DIR", default=None,
+                        help="the training cache folder: built, reused while it matches the "
+                        "file, rebuilt when stale (default: none, the file is loaded)")  # fmt: skip
+    stream.add_argument("--passes", type=positive, default=None,
+                        help="passes over the file (the same as --max-iter; default: "
+                        "20)")  # fmt: skip
+    stream.add_argument("--holdout", type=_typed(_non_negative_int, "a non-negative integer"),
+                        default=None, help="hold out every N-th row, scored after training and "
+                        "watched by the stopping rule; 0: none (default: the cache's, 10 for a "
+                        "new one)")  # fmt: skip
+    stream.add_argument("--first-pass", choices=["auto", "train", "cache"], default=None,
+                        help="whether the pass that builds the cache trains too: auto, when "
+                        "--n-features and --classes are given (default: auto)")  # fmt: skip
+    stream.add_argument("--classes", type=float, nargs="+", default=None, metavar="LABEL",
+                        help="every label (default: those the cache found)")  # fmt: skip
+    stream.add_argument("--buckets", type=positive, default=None,
+                        help="the cache's training buckets (default: one per 64 MiB of the "
+                        "file, at least 32)")  # fmt: skip
+    stream.add_argument("--zero-based", choices=["auto", "yes", "no"], default=None,
+                        help="whether the file's indices start at 0; auto: decided from its "
+                        "first block (default: auto)")  # fmt: skip
     run_train.set_defaults(handler=train)
 
     run_predict = command(
@@ -773,6 +969,39 @@ def build_parser() -> argparse.ArgumentParser:
     run_bench.add_argument("--json", help="write the results as JSON here (default: none)")
     run_bench.add_argument("--plot", help="draw a PNG here; needs matplotlib (default: none)")
     run_bench.set_defaults(handler=bench)
+
+    run_cache = command(
+        "cache", "build or describe a training cache",
+        "Build a training cache from an svmlight file (the rows parsed once into shuffled "
+        "buckets of .npy files, every N-th row held out), or describe one and say whether its "
+        "source changed since; 'fastsgd train DATA --cache DIR' builds one as needed.",
+    )  # fmt: skip
+    actions = run_cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="parse an svmlight file into a training cache",
+                               formatter_class=_Formatter)  # fmt: skip
+    build.add_argument("source", help="the svmlight/libsvm file (.gz and .bz2 too)")
+    build.add_argument("directory", help="the cache folder to write")
+    build.add_argument("--holdout", type=_typed(_non_negative_int, "a non-negative integer"),
+                       default=10,
+                       help="hold out every N-th row; 0: none (default: 10)")  # fmt: skip
+    build.add_argument("--buckets", type=positive, default=None,
+                       help="training buckets (default: one per 64 MiB, at least 32)")  # fmt: skip
+    build.add_argument("--seed", type=_typed(_non_negative_int, "a non-negative integer"),
+                       default=0, help="seeds the buckets rows go to (default: 0)")  # fmt: skip
+    build.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                       help="the values' type (default: float32)")  # fmt: skip
+    build.add_argument("--n-features", type=positive, default=None,
+                       help="the feature count (default: the largest index plus one)")  # fmt: skip
+    build.add_argument("--zero-based", choices=["auto", "yes", "no"], default="auto",
+                       help="whether indices start at 0 (default: auto, from the first "
+                       "block)")  # fmt: skip
+    info = actions.add_parser("info", help="describe a training cache",
+                              formatter_class=_Formatter)  # fmt: skip
+    info.add_argument("directory", help="the cache folder")
+    for sub in (build, info):
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help=debug_help)  # fmt: skip
+    run_cache.set_defaults(handler=cache_command)
 
     run_compile = command(
         "compile", "compile every kernel into Numba's cache, ahead of the first fit",

@@ -110,6 +110,7 @@ from fastsgd.estimators import (
     TwoLayerNet,
     TwoLayerNetRegressor,
 )
+from fastsgd.estimators._blocks import block_settings, train_rows, warm_params
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.net import _NetBase
@@ -715,43 +716,14 @@ def _aligned(array):
 
 
 def _train_block(settings, X, block, seed, before, offset=0):
-    """One block's share of an epoch, continuing ``before`` = (params, t, rates, loss sums,
-    objective sums, samples, velocities): the weights it starts from, the sums of the blocks
-    before it, and a net's momentum velocities (None: zero, or no momentum).
-    ``X`` is the persisted block of X, ``block`` what ``_encode_block`` made of it.
-
-    Pure: it never writes to its inputs, so a rerun on any worker gives the same bits.
+    """One block's share of an epoch (``train_rows``) in a fresh order drawn from ``seed``, or
+    in row order. ``X`` is the persisted block of X, ``block`` what ``_encode_block`` made of it.
     """
-    params, t, rates, loss_sum, objective_sum, seen, velocities = before
-    estimator = copy.copy(settings)  # sessions may set attributes; threads share ``settings``
-    params = [p.copy() for p in params]  # copies: aligned, and the weights sent stay as they are
-    rates = rates.copy()
     X = X if block.X is None else block.X
-    n = X.shape[0]
-    order = np.arange(n, dtype=np.int64)
+    order = np.arange(X.shape[0], dtype=np.int64)
     if seed is not None:
         np.random.default_rng(seed).shuffle(order)
-    if velocities is not None:
-        # the net's session goes on with these velocities (copied), as partial_fit continues
-        estimator._resume = {"velocities": velocities}
-    classes = getattr(settings, "classes_", None)
-    n_classes = 1 if classes is None else classes.size  # a regressor: one
-    # offset: the visits of the blocks before this one in the epoch (average mode), which the
-    # block's sample count (its schedule and averaging) starts after
-    session = estimator._start_session(X, params, n_classes, t + offset, block.weights, 1)
-    losses, objectives = estimator._run_kernel(X, block.codes, order, params, rates, 1, session)
-    estimator._finish_session(session, params)
-    return (
-        params, t + n, rates, loss_sum + losses * n, objective_sum + objectives * n, seen + n,
-        _velocities(settings, session),
-    )  # fmt: skip
-
-
-def _velocities(settings, session):
-    """A net's momentum velocities after a session, in the weights' layout; else None."""
-    if isinstance(settings, _NetBase) and settings.momentum != 0.0:
-        return session["velocities"]
-    return None
+    return train_rows(settings, X, block.codes, block.weights, order, before, offset)
 
 
 def _finite_block(settings, X, block):
@@ -843,7 +815,7 @@ class _Training:
             )
 
         # Validation, once per call, where each block lives; the driver gets a few numbers.
-        settings = self.literal(_settings(self.estimator), "settings")
+        settings = self.literal(block_settings(self.estimator), "settings")
         parts = zip(X_blocks, y_blocks, weight_blocks, strict=True)
         validated = self.runner.persist(
             [
@@ -886,11 +858,11 @@ class _Training:
         n_samples = int(sizes.sum())
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         n_classes = 1 if classes is None else classes.size  # a regressor: one, as a local fit
-        settings = _settings(estimator, classes, counts, n_features, dtype)
+        settings = block_settings(estimator, classes, counts, n_features, dtype)
         settings_literal = self.literal(settings, "trained-settings")
         rng = check_random_state(estimator.random_state)
         if estimator.warm_start and estimator._has_fitted_state():
-            params, t, loss_curve = _warm_params(estimator, classes, n_features, dtype)
+            params, t, loss_curve = warm_params(estimator, classes, n_features, dtype)
         else:
             params = estimator._init_params(n_features, n_classes, dtype, rng, {})
             t, loss_curve = estimator._t_start, []
@@ -1012,30 +984,6 @@ class _Training:
             del self.estimator.feature_names_in_
 
 
-def _settings(estimator, classes=None, counts=None, n_features=None, dtype=None):
-    """The estimator the blocks train with: its parameters, a regressor's outputs, and once the
-    classes are known the class weights of all the blocks, never its fitted state."""
-    settings = type(estimator)(**estimator.get_params(deep=False))
-    settings.set_params(verbose=0, warm_start=False)
-    if "_call_outputs" in estimator.__dict__:  # set by _Training.run for a regressor
-        settings._call_outputs = estimator._call_outputs
-    if classes is None:
-        return settings
-    settings.classes_ = classes
-    if getattr(settings, "class_weight", None) == "balanced":
-        if not counts.all():
-            raise ValueError(
-                f"class_weight='balanced' needs samples of every class; classes "
-                f"{classes[counts == 0].tolist()!r} have none."
-            )
-        # compute_class_weight's formula, over every block's labels
-        weights = counts.sum() / (classes.size * counts.astype(np.float64))
-        settings.set_params(class_weight=dict(zip(classes.tolist(), weights.tolist(), strict=True)))
-    # The estimator keeps its class weights for the kernels; y=classes: they need no labels.
-    settings._training_weights(np.empty((0, n_features), dtype), classes, classes, None, False)
-    return settings
-
-
 def _agree(infos):
     """n_features, dtype and feature names, which every block must share."""
     first = infos[0]
@@ -1088,39 +1036,6 @@ def _classes(infos, classes):
     for info in infos:
         counts[np.searchsorted(classes, info.labels)] += info.counts
     return classes, counts
-
-
-def _warm_params(estimator, classes, n_features, dtype):
-    """warm_start: the fitted weights, t_ and loss_curve_, if they fit this data (a regressor:
-    if its outputs match y's columns, which the weights' shapes check)."""
-    if classes is not None and not np.array_equal(classes, estimator.classes_):
-        raise ValueError(
-            f"warm_start needs the same classes as before: got {classes.tolist()!r}, fitted on "
-            f"{estimator.classes_.tolist()!r}."
-        )
-    n_classes = 1 if classes is None else classes.size
-    wanted = estimator._init_params(n_features, n_classes, dtype, np.random.RandomState(0), {})
-    if getattr(estimator, "_warm_start_from_coef", False):
-        # SGDClassifier and LogisticRegression, as in a local fit and in scikit-learn: from
-        # coef_ and intercept_ (averaged, if exposed), with t_ and the average restarted
-        coef, intercept = estimator._fitted_weights()
-        if coef.shape != wanted[0].shape:
-            raise ValueError(
-                f"warm_start cannot continue: the fitted coef_ has shape {coef.shape}, but X "
-                f"with {n_features} features needs {wanted[0].shape}. Fit without warm_start."
-            )
-        init = {"coef": coef, "intercept": intercept}
-        params = estimator._init_params(n_features, classes.size, dtype, None, init)
-        return params, estimator._t_start, []
-    estimator._refuse_to_continue()  # going on from the training state (a model file may lack it)
-    params = [p.astype(dtype, copy=True) for p in estimator._get_params_arrays()]
-    if [p.shape for p in params] != [p.shape for p in wanted]:
-        raise ValueError(
-            f"warm_start cannot continue: the fitted weights have shapes "
-            f"{[p.shape for p in params]}, but X with {n_features} features and the current "
-            f"parameters need {[p.shape for p in wanted]}. Fit without warm_start."
-        )
-    return params, estimator.t_, list(estimator.loss_curve_)
 
 
 # -- prediction ---------------------------------------------------------------------------------

@@ -53,3 +53,25 @@ def test_cold_start_script_runs_one_path():
     row = next(line for line in result.stdout.splitlines() if line.startswith("logreg-dense"))
     seconds = [float(cell) for cell in row.split()[1:5]]  # import, first fit, second fit, process
     assert len(seconds) == 4 and all(value > 0 for value in seconds)
+
+
+def test_the_streaming_benches_run_on_tiny_files(tmp_path):
+    """bench/stream_vs_vw.py (its VW rows skipped without vowpalwabbit), stream_shuffle.py and
+    stream_memory.py end to end, on files of a few megabytes."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    runs = [
+        ["stream_vs_vw.py", "--gb", "0.003", "--repeat", "1"],
+        ["stream_shuffle.py", "--rows", "20000", "--test-rows", "5000", "--seeds", "1"],
+        ["stream_memory.py", "--sizes", "0.002,0.004", "--limits", ""],
+    ]
+    for script, *options in runs:
+        folder = str(tmp_path / script)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / script), *options, "--dir", folder],
+            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, script + result.stdout[-3000:] + result.stderr[-3000:]
+        assert "fastsgd" in result.stdout or "stream" in result.stdout, result.stdout

@@ -182,7 +182,7 @@ BAD_COMMAND_LINES = [
     ([], 2, "fastsgd: error: the following arguments are required: COMMAND"),
     (["bogus"], 2,
      "fastsgd: error: argument COMMAND: invalid choice: 'bogus' (choose from 'demo', 'train', "
-     "'predict', 'bench', 'compile')"),
+     "'predict', 'bench', 'cache', 'compile')"),
     # files, data, training: status 1
     (["train", "{missing}", "--out", "{tmp}/nodir/m.npz"], 1,
      "fastsgd train: error: --out {tmp}/nodir/m.npz: no such directory: {tmp}/nodir"),
@@ -305,8 +305,10 @@ def test_version(capsys):
 def test_help_gives_every_option_its_meaning_and_default_in_plain_text():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert list(commands) == ["demo", "train", "predict", "bench", "compile"]
-    for sub in [parser, *commands.values()]:
+    assert list(commands) == ["demo", "train", "predict", "bench", "cache", "compile"]
+    actions = commands["cache"]._subparsers._group_actions[0].choices
+    assert list(actions) == ["build", "info"]
+    for sub in [parser, *commands.values(), *actions.values()]:
         text = sub.format_help()
         assert "`" not in text and "``" not in text
         for action in sub._actions:

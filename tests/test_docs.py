@@ -31,6 +31,8 @@ PUBLIC_MODULES = (
     "fastsgd.dask",
     "fastsgd.io",
     "fastsgd.svmlight",
+    "fastsgd.stream",
+    "fastsgd.cache",
     "fastsgd.reference",
 )
 

@@ -108,9 +108,10 @@ def run_epochs(
       stopping rule below (the net follows MLPClassifier's) and returns whether to stop; it
       runs in partial_fit too.
 
-    ``n_samples`` samples are visited an epoch (the bar's unit); t advances by ``n_rows`` (the
-    held-out rows included, as SGDClassifier counts). ``incremental`` (partial_fit) applies no
-    stopping rule and gives no warning.
+    ``n_samples`` samples are visited an epoch (the bar's unit; None: not known in advance); t
+    advances by ``n_rows`` (the held-out rows included, as SGDClassifier counts), or by
+    ``n_rows()`` after the epoch when it is a function (an epoch over a file being read).
+    ``incremental`` (partial_fit) applies no stopping rule and gives no warning.
     """
     from tqdm.auto import tqdm  # imported by the first fit, not with the estimators
 
@@ -123,7 +124,7 @@ def run_epochs(
     finished = None
     try:
         with tqdm(
-            total=max_iter * n_samples,
+            total=None if n_samples is None else max_iter * n_samples,
             disable=not estimator.verbose,
             desc=type(estimator).__name__,
             unit="sample",
@@ -135,7 +136,7 @@ def run_epochs(
                 losses, objectives = run_epoch(epoch, rates, bar)
                 check_epoch(losses, epoch)
                 n_iter += 1
-                t += n_rows
+                t += n_rows() if callable(n_rows) else n_rows
                 loss_curve.append(float(losses[running].mean()))
                 if epoch + 1 < max_iter:
                     # one assignment, so that an interrupt while it is being built keeps the
