@@ -1,4 +1,4 @@
-"""A training cache: an svmlight / libsvm file parsed once into shuffled buckets of ``.npy`` files.
+"""A training cache: an svmlight / libsvm (or CSV) file parsed once into shuffled ``.npy`` buckets.
 
 ``build_cache`` reads the file with the compiled reader (``fastsgd.svmlight``) block by block and
 sends every row to one of ``n_buckets`` random buckets as it goes; each bucket is four ``.npy``
@@ -18,6 +18,11 @@ The cache is a folder::
     bucket-0000.indptr.npy   int64 row offsets into data and indices
     bucket-0000.labels.npy   float64 labels
     ...
+
+A CSV source (``.csv``, ``.csv.gz``, ``.csv.bz2``: a header line, then numbers) is read by
+pyarrow's streaming reader, every column's type given (the features as the cache's dtype, the
+label float64), into dense buckets: ``bucket-0000.data.npy`` holds the rows as a
+``(rows, n_features)`` array, beside ``bucket-0000.labels.npy``.
 
 ``manifest.json`` records the format version, the source (its absolute path, size, mtime and
 a SHA-256 of its first and last MiB), ``zero_based``, ``n_features``, the labels found
@@ -233,7 +238,12 @@ class TrainingCache:
         counts = self.manifest["holdout_class_counts" if holdout else "class_counts"]
         return None if counts is None else np.array(counts, dtype=np.int64)
 
-    def read_bucket(self, bucket: Bucket) -> tuple[sp.csr_matrix, np.ndarray]:
+    @property
+    def dense(self) -> bool:
+        """Whether the buckets hold dense rows (a CSV source) rather than CSR rows."""
+        return self.manifest.get("layout") == "dense"
+
+    def read_bucket(self, bucket: Bucket) -> tuple[sp.csr_matrix | np.ndarray, np.ndarray]:
         """Read one bucket into memory.
 
         Parameters
@@ -243,11 +253,15 @@ class TrainingCache:
 
         Returns
         -------
-        X : scipy.sparse.csr_matrix of shape (bucket.n_rows, n_features)
-            The bucket's rows (int32 row offsets where they fit, so that scipy copies nothing).
+        X : scipy.sparse.csr_matrix or numpy.ndarray of shape (bucket.n_rows, n_features)
+            The bucket's rows: CSR (int32 row offsets where they fit, so that scipy copies
+            nothing), or dense for a CSV source.
         y : numpy.ndarray of float64
             Their labels.
         """
+        if self.dense:
+            X = np.load(self.path / f"{bucket.name}.data.npy")
+            return X, np.load(self.path / f"{bucket.name}.labels.npy")
         arrays = {part: np.load(self.path / f"{bucket.name}.{part}.npy") for part in _PARTS}
         indptr = arrays["indptr"]
         if indptr[-1] <= _INT32_MAX:
@@ -276,7 +290,7 @@ class TrainingCache:
         ------
         bucket : Bucket
             The bucket.
-        X : scipy.sparse.csr_matrix
+        X : scipy.sparse.csr_matrix or numpy.ndarray
             Its rows, as ``read_bucket`` returns them.
         y : numpy.ndarray of float64
             Their labels.
@@ -390,7 +404,7 @@ def open_cache(path) -> TrainingCache:
             "indptr": bucket.n_rows + 1,
             "labels": bucket.n_rows,
         }
-        for part in _PARTS:
+        for part in ("data", "labels") if cache.dense else _PARTS:
             file = path / f"{bucket.name}.{part}.npy"
             expected = _NPY_HEADER_BYTES + lengths[part] * itemsizes[part]
             size = file.stat().st_size if file.exists() else None
@@ -476,6 +490,8 @@ def cache_status(cache: TrainingCache, source=None, **settings) -> str | None:
                 )
             continue
         key = {"n_buckets": "n_train_buckets"}.get(name, name)
+        if manifest.get(key) is None and name in ("zero_based", "label_column"):
+            continue  # the setting of the other kind of source (svmlight / CSV)
         if value != manifest[key]:
             return f"it was built with {name}={manifest[key]!r}, not {value!r}"
     return None
@@ -497,8 +513,9 @@ def build_cache(
     seed: int = 0,
     n_features: int | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    label_column: str | int = "label",
 ) -> TrainingCache:
-    """Parse an svmlight / libsvm file into a training cache of shuffled ``.npy`` buckets.
+    """Parse an svmlight / libsvm (or CSV) file into a training cache of shuffled buckets.
 
     One pass over the file, in bounded memory (a few blocks of ``block_bytes``); the module's
     documentation describes the folder and its guarantees.
@@ -506,7 +523,9 @@ def build_cache(
     Parameters
     ----------
     source : str or os.PathLike
-        The svmlight / libsvm file (``.gz`` and ``.bz2`` are decompressed).
+        The svmlight / libsvm file (``.gz`` and ``.bz2`` are decompressed), or a CSV file
+        (``.csv``, ``.csv.gz``, ``.csv.bz2``: a header line, numbers only; read with
+        pyarrow's streaming reader into dense rows).
     directory : str or os.PathLike
         The cache folder to write. An existing cache there is replaced once the new one is
         complete; any other non-empty folder is refused.
@@ -527,6 +546,8 @@ def build_cache(
         The number of columns; default: the largest index plus one.
     block_bytes : int, default=16 MiB
         How much of the file is read at a time.
+    label_column : str or int, default='label'
+        A CSV file's label column: its name, or its index; every other column is a feature.
 
     Returns
     -------
@@ -564,6 +585,7 @@ def build_cache(
     builder = CacheBuilder(
         source, directory, dtype=dtype, zero_based=zero_based, n_buckets=n_buckets,
         holdout=holdout, seed=seed, n_features=n_features, block_bytes=block_bytes,
+        label_column=label_column,
     )  # fmt: skip
     for _ in builder.chunks():
         pass
@@ -571,22 +593,23 @@ def build_cache(
 
 
 class _NpyAppender:
-    """A one-dimensional ``.npy`` file written by appending; its header, which holds the length,
+    """A ``.npy`` file written by appending rows; its header, which holds the length,
     is written when it is closed (into space reserved at the start). The file is open only while
     it is written to: a cache of a large file has thousands of them (``ulimit -n`` is often
     1024)."""
 
-    def __init__(self, path, dtype):
+    def __init__(self, path, dtype, row_shape=()):
         self.path = path
         self.path.write_bytes(bytes(_NPY_HEADER_BYTES))
         self.dtype = np.dtype(dtype)
-        self.length = 0
+        self.row_shape = tuple(row_shape)
+        self.length = 0  # rows (items, for a 1-D file)
         self.pending = []
 
     def append(self, array):
         # a copy: a view would keep the whole parsed block alive until the next flush
-        self.pending.append(np.array(array, dtype=self.dtype, copy=True))
-        self.length += self.pending[-1].size
+        self.pending.append(np.array(array, dtype=self.dtype, copy=True, order="C"))
+        self.length += self.pending[-1].shape[0]
 
     def flush(self):
         if self.pending:
@@ -597,41 +620,46 @@ class _NpyAppender:
 
     def close(self):
         self.flush()
-        header = (
-            f"{{'descr': {self.dtype.str!r}, 'fortran_order': False, 'shape': ({self.length},), }}"
-        )
+        shape = (self.length, *self.row_shape)
+        header = f"{{'descr': {self.dtype.str!r}, 'fortran_order': False, 'shape': {shape}, }}"
         header = header.ljust(_NPY_HEADER_BYTES - 10 - 1) + "\n"
         with open(self.path, "r+b") as file:
             file.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
 
 
 class _BucketWriter:
-    """The four files of one bucket, and its counts. Appended rows wait in memory until they
-    reach ``flush_bytes``, then go to disk in one write per file."""
+    """The files of one bucket (CSR: data, indices, indptr, labels; dense: data of shape
+    (rows, width), labels), and its counts. Appended rows wait in memory until they reach
+    ``flush_bytes``, then go to disk in one write per file."""
 
-    def __init__(self, folder, name, dtype, flush_bytes):
+    def __init__(self, folder, name, dtype, flush_bytes, dense_width=None):
         self.name = name
-        self.files = {
-            part: _NpyAppender(folder / f"{name}.{part}.npy", part_dtype)
-            for part, part_dtype in zip(
-                _PARTS, (dtype, np.int32, np.int64, np.float64), strict=True
-            )
-        }
-        self.files["indptr"].append(np.zeros(1, np.int64))
+        if dense_width is None:
+            dtypes = dict(zip(_PARTS, (dtype, np.int32, np.int64, np.float64), strict=True))
+            self.files = {
+                part: _NpyAppender(folder / f"{name}.{part}.npy", dtypes[part]) for part in _PARTS
+            }
+            self.files["indptr"].append(np.zeros(1, np.int64))
+        else:
+            self.files = {
+                "data": _NpyAppender(folder / f"{name}.data.npy", dtype, (dense_width,)),
+                "labels": _NpyAppender(folder / f"{name}.labels.npy", np.float64),
+            }
         self.n_rows = self.n_nonzeros = 0
         self.flush_bytes = flush_bytes
         self.pending_bytes = 0
 
-    def append(self, data, indices, row_ends, labels):
-        """Rows whose values are ``data``, ``indices``, ending at ``row_ends`` (offsets into
-        data, counted from its start)."""
+    def append(self, data, labels, indices=None, row_ends=None):
+        """Rows whose values are ``data`` (dense: a row each), and for CSR rows their
+        ``indices``, ending at ``row_ends`` (offsets into data, counted from its start)."""
         self.files["data"].append(data)
-        self.files["indices"].append(indices)
-        self.files["indptr"].append(row_ends + self.n_nonzeros)
         self.files["labels"].append(labels)
+        if indices is not None:
+            self.files["indices"].append(indices)
+            self.files["indptr"].append(row_ends + self.n_nonzeros)
         self.n_rows += labels.size
         self.n_nonzeros += data.size
-        self.pending_bytes += data.nbytes + indices.nbytes + 16 * labels.size
+        self.pending_bytes += 2 * data.nbytes + 16 * labels.size
         if self.pending_bytes >= self.flush_bytes:
             for file in self.files.values():
                 file.flush()
@@ -675,6 +703,7 @@ class CacheBuilder:
     def __init__(
         self, source, directory, *, dtype=np.float32, zero_based="auto", n_buckets=None,
         holdout=DEFAULT_HOLDOUT, seed=0, n_features=None, block_bytes=DEFAULT_BLOCK_BYTES,
+        label_column="label",
     ):  # fmt: skip
         _check_zero_based(zero_based)
         self.dtype = np.dtype(dtype)
@@ -707,56 +736,55 @@ class CacheBuilder:
                 )
         self.signature = source_signature(self.source)
         self.block_bytes = int(block_bytes)
-        self.value_dtype = _parse_dtype(self.dtype)[1]
-        if zero_based == "auto":
-            self.one_based = _prefix_is_one_based(self.source, self.block_bytes, self.value_dtype)
+        self.kind = "csv" if is_csv(self.source) else "svmlight"
+        self.label_column = label_column
+        self.feature_names = None
+        self.one_based = None
+        self.zero_based_given = zero_based != "auto"
+        if self.kind == "csv":
+            self.feature_names, self.label_index = _csv_header(self.source, label_column)
+            if n_features is not None and n_features != len(self.feature_names):
+                raise ValueError(
+                    f"n_features={n_features}, but {self.source} has {len(self.feature_names)} "
+                    "feature columns"
+                )
+            n_features = len(self.feature_names)
+        elif zero_based == "auto":
+            self.one_based = _prefix_is_one_based(
+                self.source, self.block_bytes, _parse_dtype(self.dtype)[1]
+            )
         else:
             self.one_based = not zero_based
-        self.zero_based_given = zero_based != "auto"
         if n_buckets is None:
             n_buckets = max(MIN_BUCKETS, -(-self.signature["size"] // BUCKET_SOURCE_BYTES))
         self.n_train_buckets = int(n_buckets)
         self.n_holdout_buckets = -(-self.n_train_buckets // self.holdout) if self.holdout else 0
         self.seed = int(seed)
         self.n_features = None if n_features is None else int(n_features)
+        self.max_column = -1
         self.cache = None
         self.n_rows = 0  # read so far
 
-    def chunks(self) -> Iterator[tuple[sp.csr_matrix, np.ndarray, np.ndarray]]:
-        """Yield ``(X, y, train)`` for each block: its rows (CSR, ``n_features`` columns when
-        given, else as many as the block needs), their labels, and the positions of the rows
-        that are not held out, in file order."""
+    def chunks(self) -> Iterator[tuple[sp.csr_matrix | np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(X, y, train)`` for each block: its rows (svmlight: CSR, ``n_features``
+        columns when given, else as many as the block needs; CSV: dense), their labels, and the
+        positions of the rows that are not held out, in file order."""
         folder = self.directory.parent / f".{self.directory.name}.building-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
         n_total = self.n_train_buckets + self.n_holdout_buckets
         # what waits in memory for the disk: about WRITE_BUFFER_BYTES in all
         flush_bytes = max(MIN_FLUSH_BYTES, WRITE_BUFFER_BYTES // n_total)
         counts = ({}, {})  # label -> rows, in the training and the holdout buckets
-        index_range = _IndexRange()
-        shift = 1 if self.one_based else 0
+        dense_width = self.n_features if self.kind == "csv" else None
         try:
             writers = [
-                _BucketWriter(folder, f"bucket-{b:04d}", self.dtype, flush_bytes)
+                _BucketWriter(folder, f"bucket-{b:04d}", self.dtype, flush_bytes, dense_width)
                 for b in range(n_total)
             ]
-            for data, indices, indptr, labels in _iter_parsed(
-                self.source, self.block_bytes, self.value_dtype, self.one_based, np.int32,
-                index_range,
-            ):  # fmt: skip
+            parsed = self._csv_blocks() if self.kind == "csv" else self._svmlight_blocks()
+            for X, labels in parsed:
                 n = labels.size
-                if n == 0:
-                    continue
-                n_columns = self._check_columns(index_range.max_index - shift, indices)
-                data = data.astype(self.dtype, copy=False)
-                if not np.isfinite(data).all():
-                    bad = int(
-                        np.searchsorted(indptr, np.flatnonzero(~np.isfinite(data))[0], "right")
-                    )
-                    raise ValueError(
-                        f"{self.source}: row {self.n_rows + bad} (counting rows from 1) holds "
-                        "NaN or an infinite value; training needs finite values"
-                    )
-                X = sp.csr_matrix((data, indices, indptr), shape=(n, n_columns))
+                self._check_finite(X, labels)
                 rows = np.arange(self.n_rows, self.n_rows + n, dtype=np.uint64)
                 held_out = self._write(X, labels, rows, writers, counts)
                 self.n_rows += n
@@ -764,21 +792,88 @@ class CacheBuilder:
                 yield X, labels, train
             for writer in writers:
                 writer.close()
-            max_column = index_range.max_index - shift
-            self.cache = self._finish(folder, writers, counts, max_column)
+            self.cache = self._finish(folder, writers, counts)
         except SvmlightFormatError as error:
             shutil.rmtree(folder, ignore_errors=True)
             if error.reason.startswith("feature index 0") and not self.zero_based_given:
                 raise SvmlightFormatError(
-                    error.path,
-                    error.line,
-                    f"{error.reason}: the file's first block has no "
+                    error.path, error.line, f"{error.reason}: the file's first block has no "
                     "index 0, so it was read as one-based; pass zero_based=True",
-                ) from None
+                ) from None  # fmt: skip
             raise
         except BaseException:  # an error, a Ctrl-C, or a caller that stopped early
             shutil.rmtree(folder, ignore_errors=True)
             raise
+
+    def _svmlight_blocks(self):
+        """The file's blocks as (CSR rows, labels), by the compiled reader."""
+        index_range = _IndexRange()
+        shift = 1 if self.one_based else 0
+        for data, indices, indptr, labels in _iter_parsed(
+            self.source, self.block_bytes, _parse_dtype(self.dtype)[1], self.one_based,
+            np.int32, index_range,
+        ):  # fmt: skip
+            if labels.size == 0:
+                continue
+            self.max_column = index_range.max_index - shift
+            n_columns = self._check_columns(self.max_column, indices)
+            data = data.astype(self.dtype, copy=False)
+            yield sp.csr_matrix((data, indices, indptr), shape=(labels.size, n_columns)), labels
+
+    def _csv_blocks(self):
+        """The file's blocks as (dense rows, labels), by pyarrow's streaming CSV reader with
+        every column's type given (the features as the cache's dtype, the label float64)."""
+        pa, csv = _pyarrow()
+        names = list(self.feature_names)
+        names.insert(self.label_index, None)
+        label = _csv_header_names(self.source)[self.label_index]
+        types = {name: pa.from_numpy_dtype(self.dtype) for name in self.feature_names}
+        types[label] = pa.float64()
+        try:  # the first block is read (and converted) here already
+            reader = csv.open_csv(
+                self.source,
+                read_options=csv.ReadOptions(block_size=self.block_bytes),
+                convert_options=csv.ConvertOptions(column_types=types),
+            )
+        except pa.ArrowInvalid as error:
+            raise ValueError(_csv_problem(self.source, error)) from None
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as error:
+                raise ValueError(_csv_problem(self.source, error)) from None
+            if batch.num_rows == 0:
+                continue
+            X = np.empty((batch.num_rows, len(self.feature_names)), self.dtype)
+            for j, name in enumerate(self.feature_names):
+                X[:, j] = batch.column(name).to_numpy(zero_copy_only=False)
+            labels = batch.column(label).to_numpy(zero_copy_only=False).astype(np.float64)
+            yield X, labels
+
+    def _check_finite(self, X, labels):
+        """NaN or inf (an empty CSV cell reads as NaN) named by its row (and CSV line)."""
+        if not np.isfinite(labels).all():
+            row = int(np.flatnonzero(~np.isfinite(labels))[0])
+            raise ValueError(f"{self._where(row)} has an empty, NaN or infinite label")
+        values = X.data if sp.issparse(X) else X
+        if not np.isfinite(values).all():
+            if sp.issparse(X):
+                bad = int(np.flatnonzero(~np.isfinite(values))[0])
+                row = int(np.searchsorted(X.indptr, bad, "right")) - 1
+            else:
+                row = int(np.flatnonzero(~np.isfinite(X).all(axis=1))[0])
+            raise ValueError(
+                f"{self._where(row)} holds an empty cell, NaN or an infinite value; training "
+                "needs finite values"
+            )
+
+    def _where(self, row_in_block):
+        row = self.n_rows + row_in_block + 1
+        if self.kind == "csv":  # the header is line 1 (a quoted newline would shift this)
+            return f"{self.source}, line {row + 1}"
+        return f"{self.source}: row {row} (counting rows from 1)"
 
     def _check_columns(self, max_column, indices):
         if indices.dtype != np.int32 or max_column > _INT32_MAX:
@@ -813,22 +908,27 @@ class CacheBuilder:
         grouped = X[order]
         grouped_labels = labels[order]
         starts = np.concatenate(([0], np.cumsum(np.bincount(buckets, minlength=len(writers)))))
-        offsets = grouped.indptr
         for b in np.flatnonzero(np.diff(starts)):
             first, last = starts[b], starts[b + 1]
+            if not sp.issparse(grouped):
+                writers[b].append(grouped[first:last], grouped_labels[first:last])
+                continue
+            offsets = grouped.indptr
             low, high = offsets[first], offsets[last]
             writers[b].append(
                 grouped.data[low:high],
+                grouped_labels[first:last],
                 grouped.indices[low:high],
                 offsets[first + 1 : last + 1].astype(np.int64) - low,
-                grouped_labels[first:last],
             )
         return held_out
 
-    def _finish(self, folder, writers, counts, max_column):
+    def _finish(self, folder, writers, counts):
         from fastsgd import __version__
 
-        n_features = self.n_features if self.n_features is not None else max(max_column, 0) + 1
+        n_features = self.n_features
+        if n_features is None:
+            n_features = max(self.max_column, 0) + 1
         labels = sorted(set(counts[0]) | set(counts[1]))
         classes = labels if len(labels) <= MAX_CLASSES else None
         buckets = [
@@ -841,13 +941,19 @@ class CacheBuilder:
             for b, writer in enumerate(writers)
         ]
         n_holdout_rows = sum(bucket["n_rows"] for bucket in buckets if bucket["holdout"])
+        csv_source = self.kind == "csv"
+        decided = "given" if self.zero_based_given else "from the first block"
         manifest = {
             "format": "fastsgd-training-cache",
             "version": CACHE_FORMAT,
             "fastsgd_version": __version__,
             "source": self.signature,
-            "zero_based": not self.one_based,
-            "zero_based_decided": "given" if self.zero_based_given else "from the first block",
+            "source_format": self.kind,
+            "layout": "dense" if csv_source else "csr",
+            "zero_based": None if csv_source else not self.one_based,
+            "zero_based_decided": None if csv_source else decided,
+            "label_column": self.label_column if csv_source else None,
+            "feature_names": self.feature_names,
             "n_features": n_features,
             "dtype": self.dtype.name,
             "seed": self.seed,
@@ -870,3 +976,81 @@ class CacheBuilder:
             shutil.rmtree(self.directory)
         os.replace(folder, self.directory)
         return open_cache(self.directory)
+
+
+# -- CSV sources --------------------------------------------------------------------------------
+
+
+def is_csv(path) -> bool:
+    """Whether ``path`` names a CSV file (``.csv``, also ``.csv.gz`` and ``.csv.bz2``)."""
+    suffixes = [suffix.lower() for suffix in Path(path).suffixes]
+    return bool(suffixes) and (
+        suffixes[-1] == ".csv" or (len(suffixes) > 1 and suffixes[-2] == ".csv")
+    )
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.csv
+    except ImportError:
+        raise ImportError(
+            "reading a CSV file into a training cache needs pyarrow: python -m pip install "
+            "'fastsgd[files]' (or pyarrow)"
+        ) from None
+    return pyarrow, pyarrow.csv
+
+
+def _csv_header_names(path):
+    """The CSV file's column names (its first line)."""
+    import csv
+    import io
+
+    with _open(path) as stream:
+        first = stream.readline()
+    return next(csv.reader(io.StringIO(first.decode("utf-8-sig"))), [])
+
+
+def _csv_header(path, label_column):
+    """(the feature columns' names, the label column's index)."""
+    names = _csv_header_names(path)
+    if isinstance(label_column, str) and label_column not in names:
+        if label_column.lstrip("-").isdigit():  # an index typed on the command line
+            label_column = int(label_column)
+    if isinstance(label_column, str) and label_column in names:
+        index = names.index(label_column)
+    elif isinstance(label_column, int) and -len(names) <= label_column < len(names):
+        index = label_column % len(names)
+    else:
+        raise ValueError(
+            f"{path}: no label column {label_column!r}; the header names {names!r} (pass the "
+            "label column's name or index)"
+        )
+    features = [name for k, name in enumerate(names) if k != index]
+    if not features:
+        raise ValueError(f"{path}: the header names no feature column beside the label")
+    return features, index
+
+
+def _csv_problem(path, error):
+    """pyarrow's conversion error, placed at its line (pyarrow names the column only)."""
+    import csv
+    import io
+    import re
+
+    message = str(error)
+    column = re.search(r"In CSV column #(\d+)", message)
+    if column is not None:
+        k = int(column.group(1))
+        with _open(path) as stream:
+            reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+            next(reader, None)
+            for line, cells in enumerate(reader, start=2):
+                if k < len(cells) and cells[k].strip():
+                    try:
+                        float(cells[k])
+                    except ValueError:
+                        return (
+                            f"{path}, line {line}: column {k + 1} holds {cells[k]!r}, not a number"
+                        )
+    return f"{path}: {message.splitlines()[0]}"

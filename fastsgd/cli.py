@@ -652,7 +652,7 @@ STREAM_OPTIONS = {
     "buckets": "--buckets",
     "zero_based": "--zero-based",
 }
-STREAM_MODELS = ("logistic", "sgd", "net")
+STREAM_MODELS = ("logistic", "sgd", "sgd-regressor", "net", "net-regressor")
 
 
 def _is_training_cache(path: str) -> bool:
@@ -695,6 +695,7 @@ def _train_streaming(args: argparse.Namespace, model) -> int:
         classes=args.classes, n_features=args.n_features,
         dtype=None if args.dtype is None else np.dtype(args.dtype),
         zero_based=_zero_based(args.zero_based or "auto"), n_buckets=args.buckets,
+        label_column=args.label_column,
     )  # fmt: skip
     try:
         with warnings.catch_warnings(), _training_errors():
@@ -717,8 +718,9 @@ def _train_streaming(args: argparse.Namespace, model) -> int:
     cache = open_cache(args.cache if args.cache is not None else source)
     held_out = ""
     if cache.holdout_buckets and args.holdout != 0:
-        accuracy = fastsgd.stream.score(model, cache)
-        held_out = f", holdout accuracy {accuracy:.4f} on {cache.manifest['n_holdout_rows']:,} rows"
+        measure = "R^2" if args.model in REGRESSION_MODELS else "accuracy"
+        score = fastsgd.stream.score(model, cache)
+        held_out = f", holdout {measure} {score:.4f} on {cache.manifest['n_holdout_rows']:,} rows"
     print(
         f"trained {type(model).__name__} on {source} ({cache.n_rows:,} rows x "
         f"{cache.n_features} features) through the cache {cache.path} in {seconds:.2f} s "
@@ -739,6 +741,7 @@ def cache_command(args: argparse.Namespace) -> int:
                 args.source, args.directory, dtype=np.dtype(args.dtype),
                 zero_based=_zero_based(args.zero_based), n_buckets=args.buckets,
                 holdout=args.holdout, seed=args.seed, n_features=args.n_features,
+                label_column=args.label_column,
             )  # fmt: skip
         seconds = time.perf_counter() - start
         size = os.path.getsize(args.source)
@@ -767,9 +770,14 @@ def cache_command(args: argparse.Namespace) -> int:
         f"rows:        {cache.n_rows:,} ({manifest['n_train_rows']:,} training, "
         f"{manifest['n_holdout_rows']:,} held out"
         + (f": every {cache.holdout_period}th row)" if cache.holdout_period else ")"),
-        f"features:    {cache.n_features:,} ({cache.n_nonzeros:,} nonzeros, {cache.dtype}; "
-        f"indices {'zero' if manifest['zero_based'] else 'one'}-based, "
-        f"{manifest['zero_based_decided']})",
+        (
+            f"features:    {cache.n_features:,} ({cache.dtype}, dense rows from CSV; label column "
+            f"{manifest['label_column']!r})"
+            if cache.dense
+            else f"features:    {cache.n_features:,} ({cache.n_nonzeros:,} nonzeros, "
+            f"{cache.dtype}; indices {'zero' if manifest['zero_based'] else 'one'}-based, "
+            f"{manifest['zero_based_decided']})"
+        ),
         "classes:     "
         + (
             "more than 1,000 distinct labels"
@@ -918,10 +926,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no progress bar (default: off, a progress bar on stderr; the "
                       "estimators' default is verbose=0, no bar)")  # fmt: skip
     stream = run_train.add_argument_group(
-        "streaming (svmlight files larger than memory)",
-        "With --cache DIR (or a training cache as DATA), train reads the svmlight file once "
-        "into a training cache of shuffled buckets and trains from it in bounded memory "
-        "(fastsgd.stream.fit): --model logistic, sgd or net.",
+        "streaming (files larger than memory)",
+        "With --cache DIR (or a training cache as DATA), train reads the svmlight or CSV file "
+        "once into a training cache of shuffled buckets and trains from it in bounded memory "
+        "(fastsgd.stream.fit): every --model but sweep. CSV needs pyarrow.",
     )
     stream.add_argument("--cache", metavar="DIR", default=None,
                         help="the training cache folder: built, reused while it matches the "
@@ -972,14 +980,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_cache = command(
         "cache", "build or describe a training cache",
-        "Build a training cache from an svmlight file (the rows parsed once into shuffled "
+        "Build a training cache from an svmlight or CSV file (the rows parsed once into shuffled "
         "buckets of .npy files, every N-th row held out), or describe one and say whether its "
         "source changed since; 'fastsgd train DATA --cache DIR' builds one as needed.",
     )  # fmt: skip
     actions = run_cache.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="parse an svmlight file into a training cache",
                                formatter_class=_Formatter)  # fmt: skip
-    build.add_argument("source", help="the svmlight/libsvm file (.gz and .bz2 too)")
+    build.add_argument("source", help="the svmlight/libsvm file (.gz and .bz2 too), or a CSV "
+                       "file with a header (.csv, .csv.gz, .csv.bz2; needs pyarrow)")  # fmt: skip
+    build.add_argument("--label-column", default="label",
+                       help="a CSV file's label column, a name or an index (default: "
+                       "label)")  # fmt: skip
     build.add_argument("directory", help="the cache folder to write")
     build.add_argument("--holdout", type=_typed(_non_negative_int, "a non-negative integer"),
                        default=10,

@@ -1,11 +1,11 @@
 """Training from svmlight files larger than memory, through a training cache.
 
-``fit(estimator, source, cache=...)`` trains ``SGDClassifier``, ``LogisticRegression`` or
-``TwoLayerNet`` on a file without loading it: the file is parsed once into a training cache
-(``fastsgd.cache``: the rows sent to random buckets of ``.npy`` files, every 10th row held out),
-and each epoch reads the cache one bucket at a time, the next bucket on a background thread
-while the current one trains. Memory stays at about two buckets (64 MiB of the file each, by
-default) plus the weights, whatever the file's size::
+``fit(estimator, source, cache=...)`` trains ``SGDClassifier``, ``LogisticRegression``,
+``SGDRegressor``, ``TwoLayerNet`` or ``TwoLayerNetRegressor`` on a file without loading it: the
+file is parsed once into a training cache (``fastsgd.cache``: the rows sent to random buckets of
+``.npy`` files, every 10th row held out), and each epoch reads the cache one bucket at a time,
+the next bucket on a background thread while the current one trains. Memory stays at about two
+buckets (64 MiB of the file each, by default) plus the weights, whatever the file's size::
 
     import fastsgd.stream
     from fastsgd import LogisticRegression
@@ -38,9 +38,10 @@ two buckets.
 
 Holdout: every ``holdout``-th row of the file (10 by default, as VW) is held out and never
 trained on; with ``tol`` set, the stopping rule (``n_iter_no_change`` epochs without improving
-by ``tol``) watches the held-out rows' accuracy instead of the training loss, as
-``early_stopping=True`` watches its validation split. ``holdout=0`` trains on every row (the
-held-out buckets of an existing cache included) and stops on the training loss.
+by ``tol``) watches the held-out rows' score (a classifier's accuracy, a regressor's R^2)
+instead of the training loss, as ``early_stopping=True`` watches its validation split.
+``holdout=0`` trains on every row (the held-out buckets of an existing cache included) and
+stops on the training loss.
 
 What a fit takes from its estimator: every parameter of a local fit (losses, penalties,
 schedules, averaging, ``class_weight`` (its 'balanced' weights from the cache's class counts),
@@ -79,9 +80,16 @@ from fastsgd.cache import (
     CacheError,
     TrainingCache,
     cache_status,
+    is_csv,
     open_cache,
 )
-from fastsgd.estimators import LogisticRegressionSweep, SGDClassifier, TwoLayerNet
+from fastsgd.estimators import (
+    LogisticRegressionSweep,
+    SGDClassifier,
+    SGDRegressor,
+    TwoLayerNet,
+    TwoLayerNetRegressor,
+)
 from fastsgd.estimators._blocks import block_settings, warm_params
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
@@ -92,7 +100,8 @@ __all__ = ["CacheRebuiltWarning", "fit", "score"]
 
 FIRST_PASSES = ("auto", "train", "cache")
 SEED_RANGE = 2**31 - 1
-Trainable = SGDClassifier | TwoLayerNet
+Trainable = SGDClassifier | SGDRegressor | TwoLayerNet | TwoLayerNetRegressor
+REGRESSORS = (SGDRegressor, TwoLayerNetRegressor)
 
 
 class CacheRebuiltWarning(UserWarning):
@@ -137,6 +146,7 @@ def fit(
     n_buckets: int | None = None,
     seed: int | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    label_column: str | int = "label",
 ) -> Trainable:
     """Train ``estimator`` on an svmlight file (or a training cache) in bounded memory.
 
@@ -144,7 +154,7 @@ def fit(
 
     Parameters
     ----------
-    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
+    estimator : SGDClassifier, LogisticRegression, SGDRegressor, TwoLayerNet or TwoLayerNetRegressor
         Its parameters set the training as in ``estimator.fit``; ``max_iter`` is the number of
         passes. ``early_stopping`` and ``parallel`` other than None are refused.
     source : str, os.PathLike or TrainingCache
@@ -159,11 +169,12 @@ def fit(
         Default: the cache's, or 10 for a new cache.
     first_pass : {'auto', 'train', 'cache'}, default='auto'
         Whether the pass that builds the cache trains too: 'auto' trains when ``n_features``
-        and the classes are known beforehand (given, or from a ``warm_start`` model), 'train'
-        requires that, 'cache' only builds.
+        and a classifier's classes are known beforehand (given, or from a ``warm_start``
+        model), 'train' requires that, 'cache' only builds.
     classes : array-like, optional
-        Every label; by default those the cache found. Needed (with ``n_features``) for the
-        first pass to train.
+        Every label; by default those the cache found. Needed (with ``n_features``) for a
+        classifier's first pass to train. Classifiers only: a regressor takes the file's labels
+        as float targets.
     n_features : int, optional
         The number of features; by default the cache's (the file's largest index plus one).
     dtype : {numpy.float32, numpy.float64}, optional
@@ -177,6 +188,8 @@ def fit(
         Seeds which bucket each row goes to; default: the cache's, or 0 for a new one.
     block_bytes : int, default=16 MiB
         How much of the file is read at a time while building.
+    label_column : str or int, default='label'
+        A CSV file's label column (its name or index); the other columns are the features.
 
     Returns
     -------
@@ -187,17 +200,18 @@ def fit(
     Raises
     ------
     TypeError
-        If the estimator is not one of those above.
+        If the estimator is not one of those above (``LogisticRegressionSweep`` is not
+        supported).
     ValueError
         For a malformed file (``SvmlightFormatError``, with its line), an invalid setting,
-        fewer than two classes, labels outside ``classes``, ``first_pass='train'`` without
-        ``n_features`` and classes, a cache with no training rows, a diverged fit; and
-        ``CacheError`` (a ValueError) for a folder that is not a cache, or a cache of another
-        file.
+        ``classes`` given to a regressor, fewer than two classes, labels outside ``classes``,
+        ``first_pass='train'`` without ``n_features`` and classes, a cache with no training
+        rows, a diverged fit; and ``CacheError`` (a ValueError) for a folder that is not a
+        cache, or a cache of another file.
 
     See Also
     --------
-    score : Accuracy on the held-out rows.
+    score : The score on the held-out rows.
     fastsgd.cache.build_cache : Builds a cache without training.
 
     Examples
@@ -225,7 +239,8 @@ def fit(
     >>> bool(np.allclose(model.coef_, local.coef_)), model.n_iter_, model.t_ == local.t_
     (True, 3, True)
 
-    By default every 10th row is held out; ``score`` gives the accuracy there:
+    By default every 10th row is held out; ``score`` gives the accuracy there (a regressor's
+    R^2):
 
     >>> model = LogisticRegression(max_iter=5, tol=None, random_state=0)
     >>> model = fastsgd.stream.fit(model, source, cache=os.path.join(folder, "cache"))
@@ -237,7 +252,7 @@ def fit(
         raise ValueError(f"first_pass must be one of {FIRST_PASSES}; got {first_pass!r}.")
     build = dict(
         dtype=dtype, zero_based=zero_based, n_buckets=n_buckets, holdout=holdout, seed=seed,
-        n_features=n_features,
+        n_features=n_features, label_column=label_column if _is_csv_path(source) else None,
     )  # fmt: skip
     opened, builder, temporary = _resolve_source(source, cache, build, block_bytes)
     try:
@@ -251,15 +266,15 @@ def fit(
 
 
 def score(estimator: Trainable, source: Any, *, part: Literal["holdout", "train"] = "holdout"):
-    """The fitted estimator's accuracy on a cache's held-out (or training) rows.
+    """The fitted estimator's score on a cache's held-out (or training) rows.
 
-    Read bucket by bucket (in bounded memory); the rows' mean accuracy, as ``estimator.score``
-    would give on them all at once.
+    Read bucket by bucket (in bounded memory): a classifier's accuracy, a regressor's R^2, as
+    ``estimator.score`` would give on the rows all at once.
 
     Parameters
     ----------
-    estimator : SGDClassifier, LogisticRegression or TwoLayerNet
-        A fitted classifier.
+    estimator : SGDClassifier, LogisticRegression, SGDRegressor, TwoLayerNet or TwoLayerNetRegressor
+        A fitted estimator.
     source : str, os.PathLike or TrainingCache
         A cache folder, or an opened cache.
     part : {'holdout', 'train'}, default='holdout'
@@ -268,7 +283,7 @@ def score(estimator: Trainable, source: Any, *, part: Literal["holdout", "train"
     Returns
     -------
     float
-        The accuracy.
+        The accuracy, or R^2.
 
     Raises
     ------
@@ -298,13 +313,17 @@ def score(estimator: Trainable, source: Any, *, part: Literal["holdout", "train"
     opened = source if isinstance(source, TrainingCache) else open_cache(source)
     buckets = opened.holdout_buckets if part == "holdout" else opened.train_buckets
     correct = total = 0.0
+    r2 = _R2Sums()
     for _, X, y in opened.iter_buckets([bucket for bucket in buckets if bucket.n_rows]):
-        X = X.toarray() if isinstance(estimator, _NetBase) else X
-        correct += estimator.score(X, y) * y.size
+        X = X.toarray() if isinstance(estimator, _NetBase) and sp.issparse(X) else X
+        if isinstance(estimator, REGRESSORS):
+            r2.add(y, estimator.predict(X))
+        else:
+            correct += estimator.score(X, y) * y.size
         total += y.size
     if not total:
         raise ValueError(f"The cache {opened.path} holds no {part} rows.")
-    return correct / total
+    return r2.score() if isinstance(estimator, REGRESSORS) else correct / total
 
 
 # -- the source and its cache -------------------------------------------------------------------
@@ -313,8 +332,8 @@ def score(estimator: Trainable, source: Any, *, part: Literal["holdout", "train"
 def _check_supported(estimator):
     if isinstance(estimator, LogisticRegressionSweep) or not isinstance(estimator, Trainable):
         raise TypeError(
-            "fastsgd.stream trains SGDClassifier, LogisticRegression and TwoLayerNet; got "
-            f"{type(estimator).__name__}."
+            "fastsgd.stream trains SGDClassifier, LogisticRegression, SGDRegressor, TwoLayerNet "
+            f"and TwoLayerNetRegressor; got {type(estimator).__name__}."
         )
     estimator._validate_params()
     if getattr(estimator, "early_stopping", False):
@@ -327,6 +346,10 @@ def _check_supported(estimator):
             f"parallel={estimator.parallel!r} is not supported when training from a file; "
             "use parallel=None (n_jobs is ignored there)."
         )
+
+
+def _is_csv_path(source):
+    return isinstance(source, (str, os.PathLike)) and is_csv(source)
 
 
 def _is_cache_folder(path):
@@ -387,14 +410,25 @@ class _Training:
         self.first_pass = first_pass
         self.classes = None if classes is None else np.unique(np.asarray(classes))
         self.n_features = n_features
+        self.regressor = isinstance(estimator, REGRESSORS)
+        if self.regressor and classes is not None:
+            raise ValueError(
+                f"classes is for classifiers; {type(estimator).__name__} takes float targets."
+            )
+        if isinstance(estimator, TwoLayerNetRegressor):  # what its _encode_targets sets
+            estimator._call_outputs = ("identity", 1)
+            estimator._call_y_1d = True
 
-    def known_shape(self):
-        """(n_features, classes) when both are known before the file is read, else None."""
+    def known_shape(self, header_width):
+        """(n_features, classes) when both are known before the file is read (a CSV file's
+        header gives ``header_width`` features), else None."""
         estimator = self.estimator
         warm = estimator.warm_start and estimator._has_fitted_state()
-        n_features = self.n_features
+        n_features = self.n_features if header_width is None else header_width
         if n_features is None and warm:
             n_features = estimator.n_features_in_
+        if self.regressor:
+            return None if n_features is None else (int(n_features), None)
         classes = self.classes
         if classes is None and warm:
             classes = estimator.classes_
@@ -406,11 +440,12 @@ class _Training:
         estimator = self.estimator
         train_first = False
         if builder is not None and self.first_pass != "cache":
-            shape = self.known_shape()
+            shape = self.known_shape(builder.n_features if builder.kind == "csv" else None)
             if shape is None and self.first_pass == "train":
                 raise ValueError(
-                    "first_pass='train' needs n_features and classes before the file is read: "
-                    "pass them (or fit a warm_start model), or use first_pass='cache'."
+                    "first_pass='train' needs n_features (and a classifier's classes) before the "
+                    "file is read: pass them (or fit a warm_start model), or use "
+                    "first_pass='cache'."
                 )
             if shape is not None and getattr(estimator, "class_weight", None) == "balanced":
                 if self.first_pass == "train":
@@ -450,6 +485,8 @@ class _Training:
                 f"n_features={self.n_features}, but the training cache {cache.path} has "
                 f"{n_features} features."
             )
+        if self.regressor:
+            return n_features, None, None
         found = cache.classes
         if found is None:
             raise ValueError(
@@ -478,15 +515,16 @@ class _Training:
     def epochs(self, cache, builder, n_features, classes, counts, dtype):
         estimator = self.estimator
         dense = isinstance(estimator, _NetBase)
+        n_classes = 1 if classes is None else classes.size  # a regressor: one output
         settings = block_settings(estimator, classes, counts, n_features, dtype)
         rng = check_random_state(estimator.random_state)
         if estimator.warm_start and estimator._has_fitted_state():
             params, t, loss_curve = warm_params(estimator, classes, n_features, dtype)
         else:
-            params = estimator._init_params(n_features, classes.size, dtype, rng, {})
+            params = estimator._init_params(n_features, n_classes, dtype, rng, {})
             t, loss_curve = estimator._t_start, []
         seed = int(rng.randint(SEED_RANGE))
-        rates = estimator._initial_rates(classes.size)
+        rates = estimator._initial_rates(n_classes)
         known_rows = None
         if cache is not None:
             known_rows = cache.manifest["n_train_rows"]
@@ -495,37 +533,28 @@ class _Training:
         # One training session for the whole fit, as a local fit keeps: the buckets (or the
         # first pass's blocks) are the chunks its epochs call the kernels on. The session only
         # needs X's kind, dtype and row count (a net's batch size): a stand-in without data.
-        if dense:
-            rows = known_rows if known_rows is not None else 2**62
+        dense_rows = cache.dense if cache is not None else builder.kind == "csv"
+        if dense or dense_rows:
+            rows = known_rows if known_rows is not None else 2**31  # unknown: many
             stand_in = np.lib.stride_tricks.as_strided(
                 np.zeros(1, dtype), (rows, n_features), (0, 0), writeable=False
             )
         else:
             stand_in = sp.csr_matrix((1, n_features), dtype=dtype)
-        session = settings._start_session(stand_in, params, classes.size, t, None, 1)
+        session = settings._start_session(stand_in, params, n_classes, t, None, 1)
         holdout_scored = self.holdout != 0 and (
             cache.holdout_period if cache is not None else builder.holdout
         )  # the cache holds rows out, and they are not trained on
         if holdout_scored and dense:  # MLPClassifier's rule on validation scores
             session["state"].update(scores=[], best_score=-np.inf, best_loss=None)
 
-        try:
-            as_labels = classes.astype(np.float64)  # the file's labels are float64
-        except (TypeError, ValueError):
-            as_labels = None
-        if as_labels is None or not np.array_equal(as_labels, classes):
-            raise ValueError(
-                f"classes {classes.tolist()!r} are not numbers an svmlight file holds."
-            )
-
-        def encode(labels):
-            return encode_labels(labels, as_labels)[1]
+        encode = self.target_encoder(settings, classes)
 
         sums = {}
         state = {"cache": cache, "rows": 0}
 
         def train_on(X, labels, order, bar, epoch):
-            X = X.toarray() if dense else X
+            X = X.toarray() if dense and sp.issparse(X) else X
             losses, objectives = settings._run_kernel(
                 X, encode(labels), order, params, rates, 1, session
             )
@@ -566,7 +595,7 @@ class _Training:
             return sums["loss"] / sums["rows"], sums["objective"] / sums["rows"]
 
         def validation_scores():
-            return self.holdout_scores(state["cache"], settings, params, classes, encode)
+            return self.holdout_scores(state["cache"], settings, params, n_classes, encode)
 
         def check_epoch(losses, epoch):
             estimator._check_finite_after_epoch(np.zeros((1, 1)), params, losses, epoch)
@@ -593,29 +622,85 @@ class _Training:
         estimator._commit(classes, params, n_iter, t, loss_curve)
         return estimator
 
+    def target_encoder(self, settings, classes):
+        """labels (float64, from the file) -> what the kernels take: class codes, or a
+        regressor's targets."""
+        if classes is None:
+            return lambda labels: settings._encode_targets(labels, None, True, False)[1]
+        try:
+            as_labels = classes.astype(np.float64)  # the file's labels are float64
+        except (TypeError, ValueError):
+            as_labels = None
+        if as_labels is None or not np.array_equal(as_labels, classes):
+            raise ValueError(
+                f"classes {classes.tolist()!r} are not numbers an svmlight file holds."
+            )
+        return lambda labels: encode_labels(labels, as_labels)[1]
+
     @staticmethod
-    def holdout_scores(cache, settings, params, classes, encode):
-        """Each stopping unit's accuracy on the held-out rows, bucket by bucket (accuracies
-        weighted by the buckets' rows are the accuracy over them all)."""
-        total, n_rows = 0.0, 0
+    def holdout_scores(cache, settings, params, n_classes, encode):
+        """Each stopping unit's score on the held-out rows, read bucket by bucket: a
+        classifier's accuracy (the buckets' accuracies weighted by their rows), a regressor's
+        R^2 (from sums over every bucket)."""
         buckets = [bucket for bucket in cache.holdout_buckets if bucket.n_rows]
+        regressor = isinstance(settings, REGRESSORS)
+        total, n_rows, r2 = 0.0, 0, _R2Sums()
         for _, X, labels in cache.iter_buckets(buckets):
-            if isinstance(settings, _NetBase):
+            if isinstance(settings, _NetBase) and sp.issparse(X):
                 X = X.toarray()
+            if regressor:
+                r2.add(labels, _regressor_outputs(settings, X, params))
+                continue
             scorer = copy.copy(settings)
             session = None  # a net scores without one
             if not isinstance(settings, _NetBase):
-                session = scorer._start_session(X, params, classes.size, 0, None, 1)
+                session = scorer._start_session(X, params, n_classes, 0, None, 1)
             rows = np.arange(labels.size, dtype=np.int64)
-            total = (
-                total
-                + scorer._validation_scores(X, encode(labels), rows, None, params, session)
-                * labels.size
-            )
+            scores = scorer._validation_scores(X, encode(labels), rows, None, params, session)
+            total = total + scores * labels.size
             n_rows += labels.size
+        if regressor:
+            return None if r2.n == 0 else np.array([r2.score()])
         return None if n_rows == 0 else total / n_rows
 
     def set_features(self, n_features):
         self.estimator.n_features_in_ = n_features
         if hasattr(self.estimator, "feature_names_in_"):
             del self.estimator.feature_names_in_
+
+
+def _regressor_outputs(settings, X, params):
+    """A regressor's predictions from the weights being trained (as its early stopping
+    scores them)."""
+    if isinstance(settings, _NetBase):
+        W1t, b1, W2, b2 = params
+        return settings._forward(X, W1t.T, b1, W2, b2)[:, 0]
+    return np.asarray(X @ params[0].T + params[1])[:, 0]
+
+
+class _R2Sums:
+    """R^2 (scikit-learn's ``r2_score``, one output) from sums gathered bucket by bucket."""
+
+    def __init__(self):
+        self.n = 0
+        self.total = self.squares = self.residuals = 0.0
+        self.shift = None  # the first targets' mean: sums of y - shift lose no precision
+
+    def add(self, y, predicted):
+        y = np.asarray(y, dtype=np.float64)
+        if self.shift is None and y.size:
+            self.shift = float(y.mean())
+        centred = y - (self.shift or 0.0)
+        self.n += y.size
+        self.total += float(centred.sum())
+        self.squares += float(np.dot(centred, centred))
+        residual = y - predicted
+        self.residuals += float(np.dot(residual, residual))
+
+    def score(self):
+        spread = self.squares - self.total**2 / self.n
+        if not np.isfinite(self.residuals):
+            return np.nan
+        if spread <= 0.0:  # constant targets: scikit-learn's force_finite values
+            return 1.0 if self.residuals == 0.0 else 0.0
+        return 1.0 - self.residuals / spread

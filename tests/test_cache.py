@@ -371,3 +371,79 @@ print(cache.n_rows, len(cache.buckets))
     found = cache_rows(open_cache(tmp_path / "cache"))
     assert sorted(row for _, row, _, _ in found) == list(range(3000))
     assert all(np.array_equal(values, expected_X[row].toarray()[0]) for _, row, values, _ in found)
+
+
+# -- CSV sources: the reference is numpy.loadtxt on the same file --------------------------------
+
+
+def write_csv(path, n_rows=200, seed=0, label_first=False):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.standard_normal((n_rows, 4)), 4)
+    X[:, 0] = np.arange(1, n_rows + 1)  # row numbers, to find each row again
+    y = rng.choice([0.0, 1.0, 2.0], n_rows)
+    table = np.column_stack([y, X]) if label_first else np.column_stack([X, y])
+    header = "y,a,b,c,d" if label_first else "a,b,c,d,label"
+    text = header + "\n" + "\n".join(",".join(f"{v:g}" for v in row) for row in table) + "\n"
+    if str(path).endswith(".gz"):
+        import gzip
+
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return X, y
+
+
+@pytest.mark.parametrize("name", ["data.csv", "data.csv.gz"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_csv_file_round_trips_into_dense_buckets(tmp_path, name, dtype):
+    X, y = write_csv(tmp_path / name)
+    cache = build_cache(
+        tmp_path / name, tmp_path / "cache", dtype=dtype, n_buckets=3, holdout=7, seed=2,
+        block_bytes=512,
+    )  # fmt: skip
+    assert cache.dense and cache.n_features == 4 and cache.manifest["feature_names"] == list("abcd")
+    assert cache.manifest["source_format"] == "csv" and cache.manifest["zero_based"] is None
+    expected_bucket = reference_buckets(200, 2, 3, 7)
+    seen = []
+    for b, (_, rows, labels) in enumerate(cache.iter_buckets(cache.buckets)):
+        assert isinstance(rows, np.ndarray) and rows.dtype == dtype and rows.shape[1] == 4
+        for row, label in zip(rows, labels, strict=True):
+            r = int(row[0]) - 1
+            seen.append(r)
+            assert b == expected_bucket[r]
+            assert row.tobytes() == X[r].astype(dtype).tobytes() and label == y[r]
+    assert sorted(seen) == list(range(200))
+    np.testing.assert_array_equal(cache.classes, [0.0, 1.0, 2.0])
+    data = np.load(cache.path / "bucket-0000.data.npy")
+    assert data.ndim == 2 and data.shape == (cache.buckets[0].n_rows, 4)
+
+
+def test_the_csv_label_column_by_name_or_index(tmp_path):
+    X, y = write_csv(tmp_path / "data.csv", label_first=True)
+    for label_column in ("y", 0, "0"):
+        cache = build_cache(
+            tmp_path / "data.csv", tmp_path / f"c{label_column}", label_column=label_column,
+            holdout=0, n_buckets=1,
+        )  # fmt: skip
+        _, rows, labels = next(cache.iter_buckets(cache.buckets))
+        np.testing.assert_array_equal(rows, X.astype(np.float32))
+        np.testing.assert_array_equal(labels, y)
+    with pytest.raises(ValueError, match=r"no label column 'label'; the header names"):
+        build_cache(tmp_path / "data.csv", tmp_path / "bad")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b,label\n1,2,0\n3,x,1\n", r"line 3: column 2 holds 'x', not a number"),
+        ("a,b,label\n1,2,0\n3,4,1\n5,,1\n", r"line 4 holds an empty cell, NaN"),
+        ("a,b,label\n1,2,0\n3,4,\n", r"line 3 has an empty, NaN or infinite label"),
+        ("a,b,label\n1,2,0\n3,4,cat\n", r"line 3: column 3 holds 'cat', not a number"),
+    ],
+)
+def test_malformed_csv_files_name_their_line(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        build_cache(path, tmp_path / "cache")
+    assert sorted(os.listdir(tmp_path)) == ["bad.csv"]

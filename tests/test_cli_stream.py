@@ -63,6 +63,12 @@ def test_train_through_a_cache_is_stream_fit(data_file, tmp_path, capsys):
         capsys,
     )  # fmt: skip
     assert status == 0 and "2 passes" in printed and "holdout accuracy" not in printed
+    # a regressor takes the labels as targets; its holdout score is R^2
+    status, printed, _ = run(
+        ["train", cache, "--passes", "2", "--model", "sgd-regressor", "--quiet", "--out", out],
+        capsys,
+    )  # fmt: skip
+    assert status == 0 and re.search(r"holdout R\^2 -?\d\.\d{4} on 60 rows", printed)
 
 
 def test_first_pass_training_and_cache_options(data_file, tmp_path, capsys):
@@ -151,3 +157,23 @@ def test_streaming_data_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "keep" / "x.txt").write_text("x")
     status, _, err = run(["cache", "build", bad, tmp_path / "keep"], capsys)
     assert status == 1 and "not a fastsgd training cache" in err
+
+
+def test_a_csv_file_streams_from_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = np.round(rng.standard_normal((400, 3)), 4)
+    y = (X[:, 0] > X[:, 2]).astype(int)
+    path = tmp_path / "data.csv"
+    rows = "".join(f"{t},{a},{b},{c}\n" for t, (a, b, c) in zip(y, X, strict=True))
+    path.write_text("y,a,b,c\n" + rows)
+    cache, out = tmp_path / "cache", tmp_path / "model.npz"
+    status, printed, err = run(
+        ["train", path, "--cache", cache, "--label-column", "y", "--passes", "3", "--quiet",
+         "--out", out],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "(400 rows x 3 features)" in printed
+    assert fastsgd.load(out).score(X, y) > 0.9
+    status, printed, _ = run(["cache", "info", cache], capsys)
+    assert status == 0 and "3 (float32, dense rows from CSV; label column 'y')" in printed

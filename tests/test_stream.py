@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import dump_svmlight_file
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 
 import fastsgd.stream
 from fastsgd import (
@@ -180,7 +181,9 @@ def test_the_first_pass_trains_while_it_builds(tmp_path):
 
 def test_first_pass_train_needs_the_shape(tmp_path):
     path = write_data(tmp_path / "data.svm")
-    with pytest.raises(ValueError, match="first_pass='train' needs n_features and classes"):
+    with pytest.raises(
+        ValueError, match=r"first_pass='train' needs n_features \(and a classifier's classes\)"
+    ):
         fastsgd.stream.fit(LogisticRegression(), path, first_pass="train")
     with pytest.raises(ValueError, match="class_weight='balanced' needs every class's count"):
         fastsgd.stream.fit(
@@ -343,13 +346,69 @@ def test_a_diverged_fit_keeps_the_previous_model(tmp_path):
     np.testing.assert_array_equal(model.coef_, before)
 
 
-@pytest.mark.parametrize(
-    "estimator", [SGDRegressor(), TwoLayerNetRegressor(), LogisticRegressionSweep(), object()]
-)
+@pytest.mark.parametrize("estimator", [LogisticRegressionSweep(), object()])
 def test_other_estimators_are_refused(tmp_path, estimator):
     path = write_data(tmp_path / "data.svm")
     with pytest.raises(TypeError, match=r"fastsgd\.stream trains SGDClassifier"):
         fastsgd.stream.fit(estimator, path)
+
+
+def write_regression(path, n_rows=500, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.standard_normal((n_rows, 5)), 3)
+    y = 2000.0 + X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.standard_normal(n_rows)
+    dump_svmlight_file(X, y, str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SGDRegressor(eta0=0.001, penalty="l1", alpha=1e-4, average=True),
+        SGDRegressor(loss="huber", learning_rate="constant", eta0=0.001),
+        TwoLayerNetRegressor(n_hidden=4, batch_size=1, eta0=1e-4),
+    ],
+    ids=["sgd-l1-average", "sgd-huber", "net"],
+)
+def test_regressors_stream_as_their_local_fit(tmp_path, estimator):
+    path = write_regression(tmp_path / "data.svm")
+    common = dict(max_iter=3, tol=None, shuffle=False, random_state=0)
+    streamed = fastsgd.stream.fit(
+        clone(estimator).set_params(**common), path, holdout=0, n_buckets=1, dtype=np.float64
+    )
+    X, y = load_svmlight(path)
+    X = X.toarray() if isinstance(estimator, TwoLayerNetRegressor) else X
+    local = clone(estimator).set_params(**common).fit(X, y)
+    np.testing.assert_allclose(streamed.predict(X), local.predict(X), rtol=1e-9)
+    np.testing.assert_allclose(streamed.loss_curve_, local.loss_curve_, rtol=1e-9)
+    assert streamed.t_ == local.t_ and streamed.predict(X).shape == (500,)
+    assert not hasattr(streamed, "classes_")
+
+
+def test_a_regressors_holdout_score_is_r2_over_every_bucket(tmp_path, monkeypatch):
+    path = write_regression(tmp_path / "data.svm", n_rows=1000)
+    cache = build_cache(path, tmp_path / "cache", n_buckets=20, dtype=np.float64)
+    assert len(cache.holdout_buckets) == 2
+    seen = []
+    original = fastsgd.stream._Training.holdout_scores
+
+    def recording(*arguments):
+        seen.append(original(*arguments))
+        return seen[-1]
+
+    monkeypatch.setattr(fastsgd.stream._Training, "holdout_scores", staticmethod(recording))
+    # penalty=None: the weights being trained (which early stopping scores, as scikit-learn's
+    # does) are then the final model's
+    model = SGDRegressor(
+        penalty=None, eta0=0.01, max_iter=20, tol=1e-4, n_iter_no_change=2, random_state=0
+    )
+    fastsgd.stream.fit(model, cache.path)
+    X, y = load_svmlight(path)
+    held = (np.arange(1000) + 1) % 10 == 0
+    assert seen[-1][0] == pytest.approx(r2_score(y[held], model.predict(X[held])), rel=1e-9)
+    assert fastsgd.stream.score(model, cache.path) == pytest.approx(seen[-1][0], rel=1e-9)
+    with pytest.raises(ValueError, match="classes is for classifiers"):
+        fastsgd.stream.fit(SGDRegressor(), cache.path, classes=[0, 1])
 
 
 def test_refusals(tmp_path):
@@ -374,3 +433,22 @@ def test_refusals(tmp_path):
         fastsgd.stream.fit(LogisticRegression(), build_cache(path, tmp_path / "c"), n_features=3)
     with pytest.raises(ValueError, match="part must be"):
         fastsgd.stream.score(LogisticRegression(), tmp_path / "c", part="all")
+
+
+@pytest.mark.parametrize("estimator", [LogisticRegression(eta0=0.05), TwoLayerNet(n_hidden=4)])
+def test_a_csv_file_streams_as_its_local_fit(tmp_path, estimator):
+    rng = np.random.default_rng(0)
+    X = np.round(rng.standard_normal((300, 3)), 4)
+    y = (X[:, 0] - X[:, 1] > 0).astype(np.float64)
+    path = tmp_path / "data.csv"
+    path.write_text(
+        "a,b,c,label\n" + "".join(f"{a},{b},{c},{t}\n" for (a, b, c), t in zip(X, y, strict=True))
+    )
+    common = dict(max_iter=3, tol=None, shuffle=False, random_state=0)
+    streamed = fastsgd.stream.fit(
+        clone(estimator).set_params(**common), path, holdout=0, n_buckets=1, dtype=np.float64,
+        classes=[0, 1],  # the header gives n_features: the first pass trains
+    )  # fmt: skip
+    local = clone(estimator).set_params(**common).fit(X, y)
+    np.testing.assert_allclose(streamed.predict_proba(X), local.predict_proba(X), rtol=1e-9)
+    assert streamed.n_features_in_ == 3
