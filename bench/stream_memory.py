@@ -6,7 +6,7 @@ For each size in ``--sizes`` (1, 4 and 10 GB by default) writes an svmlight file
 bench is about memory, not accuracy), then, in a fresh process per file, runs::
 
     fastsgd.stream.fit(LogisticRegression(max_iter=3, tol=None), file, cache=DIR,
-                       n_features=2**18, classes=[-1, 1])
+                       n_features=2**18, classes=[-1, 1], first_pass='train')
 
 and reports the wall time, the cache's size and the process's peak resident memory
 (``VmHWM`` from /proc/self/status at the end; also after the imports and after a small warm-up
@@ -73,6 +73,7 @@ def child(spec):
     fastsgd.stream.fit(
         LogisticRegression(max_iter=2, tol=None), os.path.join(small, "warm.svm"),
         cache=os.path.join(small, "cache"), n_features=N_FEATURES, classes=[-1, 1],
+        first_pass="train",
     )  # fmt: skip
     shutil.rmtree(small)
     after_warm_up = status()["VmHWM"]
@@ -82,7 +83,7 @@ def child(spec):
     start = time.perf_counter()
     model = fastsgd.stream.fit(
         LogisticRegression(max_iter=spec["passes"], tol=None), spec["source"], cache=cache,
-        n_features=N_FEATURES, classes=[-1, 1],
+        n_features=N_FEATURES, classes=[-1, 1], first_pass="train",
     )  # fmt: skip
     seconds = time.perf_counter() - start
     result = dict(status(), seconds=seconds, after_imports=after_imports)

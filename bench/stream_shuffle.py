@@ -7,12 +7,14 @@ nonzeros out of 2**18 features, skewed frequencies). Then fits the same
 ``LogisticRegression(max_iter=3, tol=None, random_state=seed, **--settings)`` (the settings of
 ``bench/stream_vs_vw.py`` by default) on the training rows, for each of ``--seeds`` seeds:
 
-- stream, buckets: ``fastsgd.stream.fit(..., first_pass='cache', holdout=0)``: the first pass
+- stream, buckets: ``fastsgd.stream.fit(..., first_pass='cache', holdout=0)`` (the default
+  first pass): the first pass
   only builds the cache and all three epochs visit its buckets in random order, each bucket's
   rows permuted;
 - stream, pass 1 in file order: ``fastsgd.stream.fit(..., n_features=2**18, classes=[-1, 1],
-  holdout=0)``, where the first pass trains on each 16 MiB block as it is parsed (rows
-  permuted within the block, so in label order across the file) and epochs 2-3 read the buckets;
+  first_pass='train', holdout=0)``, where the first pass trains on each 16 MiB block as it is
+  parsed (rows permuted within the block, so in label order across the file) and epochs 2-3
+  read the buckets;
 - in memory, full shuffle: ``.fit(X, y)`` with ``shuffle=True`` on the file loaded with
   ``fastsgd.svmlight.load_svmlight`` (float32, the cache's dtype);
 - in memory, file order: the same with ``shuffle=False``.
@@ -124,7 +126,13 @@ def main():
     stream = dict(holdout=0, zero_based=False)
     fits = {  # in this order: the file-order stream fit builds the cache the buckets fit reads
         "stream, pass 1 in file order": lambda seed: fastsgd.stream.fit(
-            model(seed), train, cache=cache, n_features=N_FEATURES, classes=[-1, 1], **stream
+            model(seed),
+            train,
+            cache=cache,
+            n_features=N_FEATURES,
+            classes=[-1, 1],
+            first_pass="train",
+            **stream,
         ),
         "stream, buckets (first_pass='cache')": lambda seed: fastsgd.stream.fit(
             model(seed), train, cache=cache, first_pass="cache", **stream
@@ -137,7 +145,7 @@ def main():
     indices, millis, labels = draw_rows(np.random.default_rng(3), 2000, NNZ, true_weights(100))
     with open(os.path.join(small, "warm.svm"), "wb") as file:
         file.write(format_rows(indices, millis, labels, "1", "-1"))
-    for first_pass in ("cache", "auto"):
+    for first_pass in ("cache", "train"):
         fastsgd.stream.fit(
             model(0), os.path.join(small, "warm.svm"), cache=os.path.join(small, "cache"),
             first_pass=first_pass, n_features=N_FEATURES, classes=[-1, 1], **stream,

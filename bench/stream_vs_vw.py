@@ -14,7 +14,8 @@ right after training), on files already in the page cache, with logistic loss, `
 passes (3) and every 10th row (rows 10, 20, ...) held out:
 
 - fastsgd: ``fastsgd.stream.fit(LogisticRegression(max_iter=passes, tol=None, random_state=0,
-  **--fastsgd), 'data.svm', cache=DIR, n_features=2**18, classes=[-1, 1])``, so the first pass
+  **--fastsgd), 'data.svm', cache=DIR, n_features=2**18, classes=[-1, 1],
+  first_pass='train')``, so the first pass
   parses, trains and writes the cache (float32) and later passes read the cache. Each
   subprocess first fits a small file with the same settings (and predicts), so the timings
   exclude Numba's compiling / cache loading.
@@ -219,7 +220,9 @@ def fastsgd_child(spec):
         model = LogisticRegression(max_iter=max_iter, **settings)
         kwargs = {} if cache is None else {"cache": cache}
         classes = [-1, 1]
-        return fastsgd.stream.fit(model, source, n_features=N_FEATURES, classes=classes, **kwargs)
+        return fastsgd.stream.fit(
+            model, source, n_features=N_FEATURES, classes=classes, first_pass="train", **kwargs
+        )
 
     # warm-up: the same calls on a small file (Numba's compiling or cache loading)
     small = tempfile.mkdtemp(prefix="fastsgd-warm-")

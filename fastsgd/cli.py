@@ -691,7 +691,7 @@ def _train_streaming(args: argparse.Namespace, model) -> int:
         raise CommandError(f"{source}: no such file or training cache")
     start = time.perf_counter()
     settings = dict(
-        cache=args.cache, holdout=args.holdout, first_pass=args.first_pass or "auto",
+        cache=args.cache, holdout=args.holdout, first_pass=args.first_pass or "cache",
         classes=args.classes, n_features=args.n_features,
         dtype=None if args.dtype is None else np.dtype(args.dtype),
         zero_based=_zero_based(args.zero_based or "auto"), n_buckets=args.buckets,
@@ -941,9 +941,10 @@ def build_parser() -> argparse.ArgumentParser:
                         default=None, help="hold out every N-th row, scored after training and "
                         "watched by the stopping rule; 0: none (default: the cache's, 10 for a "
                         "new one)")  # fmt: skip
-    stream.add_argument("--first-pass", choices=["auto", "train", "cache"], default=None,
-                        help="whether the pass that builds the cache trains too: auto, when "
-                        "--n-features and --classes are given (default: auto)")  # fmt: skip
+    stream.add_argument("--first-pass", choices=["cache", "train"], default=None,
+                        help="whether the pass that builds the cache only builds (every pass "
+                        "then reads the shuffled cache) or trains too, on the file in its order "
+                        "(needs --n-features and --classes) (default: cache)")  # fmt: skip
     stream.add_argument("--classes", type=float, nargs="+", default=None, metavar="LABEL",
                         help="every label (default: those the cache found)")  # fmt: skip
     stream.add_argument("--buckets", type=positive, default=None,

@@ -11,18 +11,20 @@ buckets (64 MiB of the file each, by default) plus the weights, whatever the fil
     from fastsgd import LogisticRegression
 
     model = LogisticRegression(max_iter=3, tol=None, random_state=0)
-    fastsgd.stream.fit(model, "big.svm", cache="big.cache", n_features=1_000_000,
-                       classes=[-1, 1])
+    fastsgd.stream.fit(model, "big.svm", cache="big.cache")
     print(fastsgd.stream.score(model, "big.cache"))  # accuracy on the held-out rows
 
 The epochs:
 
-- **The first pass** reads the file and writes the cache. When the weights' size and the
-  classes are known before the file is read (``n_features`` and ``classes`` given, or a
-  ``warm_start`` model's), it also trains, on each block's rows in file order as they are
-  parsed (in a fresh order within the block when ``shuffle``), as Vowpal Wabbit's first pass
-  does; otherwise (or with ``first_pass='cache'``) it only builds the cache, and the
-  ``max_iter`` epochs all read the cache.
+- **The first pass** reads the file and writes the cache. By default (``first_pass='cache'``)
+  it only builds, and the ``max_iter`` epochs all read the cache, every one of them shuffled.
+  With ``first_pass='train'`` it also trains, as Vowpal Wabbit's first pass does: on each
+  block's rows in file order as they are parsed (in a fresh order within the block when
+  ``shuffle``), which saves one pass over the cache but sees the file in its order; it needs the
+  weights' size and the classes before the file is read (``n_features`` and ``classes``, or a
+  ``warm_start`` model's; a CSV file's header gives the features). On a file sorted by label,
+  3 epochs with a training first pass end about 3% above the full shuffle's log-loss, and
+  within 0.1% without (``bench/stream_shuffle.py``).
 - **Every later epoch** visits the training buckets in a fresh random order and each bucket's
   rows in a fresh random permutation (``shuffle=True``; in their stored order otherwise). Each
   bucket is a uniform random sample of the file's rows, so this trains about as well as a full
@@ -98,7 +100,7 @@ from fastsgd.svmlight import DEFAULT_BLOCK_BYTES
 
 __all__ = ["CacheRebuiltWarning", "fit", "score"]
 
-FIRST_PASSES = ("auto", "train", "cache")
+FIRST_PASSES = ("cache", "train")
 SEED_RANGE = 2**31 - 1
 Trainable = SGDClassifier | SGDRegressor | TwoLayerNet | TwoLayerNetRegressor
 REGRESSORS = (SGDRegressor, TwoLayerNetRegressor)
@@ -138,7 +140,7 @@ def fit(
     *,
     cache: Any = None,
     holdout: int | None = None,
-    first_pass: Literal["auto", "train", "cache"] = "auto",
+    first_pass: Literal["cache", "train"] = "cache",
     classes: Any = None,
     n_features: int | None = None,
     dtype: Any = None,
@@ -167,10 +169,11 @@ def fit(
     holdout : int, optional
         Every ``holdout``-th row is held out (counting from 1); 0 trains on every row.
         Default: the cache's, or 10 for a new cache.
-    first_pass : {'auto', 'train', 'cache'}, default='auto'
-        Whether the pass that builds the cache trains too: 'auto' trains when ``n_features``
-        and a classifier's classes are known beforehand (given, or from a ``warm_start``
-        model), 'train' requires that, 'cache' only builds.
+    first_pass : {'cache', 'train'}, default='cache'
+        Whether the pass that builds the cache only builds ('cache': every epoch then reads the
+        shuffled cache) or trains too ('train', as VW: on the file in its order, one pass over
+        the cache saved; it needs ``n_features`` and a classifier's classes, given or from a
+        ``warm_start`` model).
     classes : array-like, optional
         Every label; by default those the cache found. Needed (with ``n_features``) for a
         classifier's first pass to train. Classifiers only: a regressor takes the file's labels
@@ -439,22 +442,20 @@ class _Training:
     def run(self, cache, builder):
         estimator = self.estimator
         train_first = False
-        if builder is not None and self.first_pass != "cache":
+        if builder is not None and self.first_pass == "train":
             shape = self.known_shape(builder.n_features if builder.kind == "csv" else None)
-            if shape is None and self.first_pass == "train":
+            if shape is None:
                 raise ValueError(
                     "first_pass='train' needs n_features (and a classifier's classes) before the "
                     "file is read: pass them (or fit a warm_start model), or use "
                     "first_pass='cache'."
                 )
-            if shape is not None and getattr(estimator, "class_weight", None) == "balanced":
-                if self.first_pass == "train":
-                    raise ValueError(
-                        "class_weight='balanced' needs every class's count, known once the "
-                        "file is read: use first_pass='cache'."
-                    )
-                shape = None
-            train_first = shape is not None
+            if getattr(estimator, "class_weight", None) == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs every class's count, known once the file is "
+                    "read: use first_pass='cache'."
+                )
+            train_first = True
         if builder is not None and not train_first:
             self.build(builder)
             cache, builder = builder.cache, None

@@ -166,7 +166,7 @@ def test_the_first_pass_trains_while_it_builds(tmp_path):
     cache = tmp_path / "cache"
     streamed = fastsgd.stream.fit(
         LogisticRegression(**common), path, cache=cache, holdout=0, n_buckets=1,
-        dtype=np.float64, n_features=X.shape[1], classes=[-1, 1],
+        dtype=np.float64, n_features=X.shape[1], classes=[-1, 1], first_pass="train",
     )  # fmt: skip
     np.testing.assert_allclose(streamed.coef_, local.coef_, rtol=1e-9)
     np.testing.assert_array_equal(streamed.classes_, [-1, 1])
@@ -175,6 +175,7 @@ def test_the_first_pass_trains_while_it_builds(tmp_path):
     one = fastsgd.stream.fit(
         LogisticRegression(**dict(common, max_iter=1)), path, cache=tmp_path / "c1", holdout=0,
         n_buckets=1, dtype=np.float64, n_features=X.shape[1], classes=[-1, 1],
+        first_pass="train",
     )  # fmt: skip
     assert one.n_iter_ == 1 and open_cache(tmp_path / "c1").n_rows == X.shape[0]
 
@@ -324,7 +325,7 @@ def test_ctrl_c_in_the_first_pass_leaves_no_cache(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         fastsgd.stream.fit(
             model, path, cache=tmp_path / "cache", n_features=6, classes=[-1, 1],
-            block_bytes=1000,
+            block_bytes=1000, first_pass="train",
         )  # fmt: skip
     assert not hasattr(model, "coef_")
     assert sorted(os.listdir(tmp_path)) == ["data.svm"]
@@ -447,7 +448,7 @@ def test_a_csv_file_streams_as_its_local_fit(tmp_path, estimator):
     common = dict(max_iter=3, tol=None, shuffle=False, random_state=0)
     streamed = fastsgd.stream.fit(
         clone(estimator).set_params(**common), path, holdout=0, n_buckets=1, dtype=np.float64,
-        classes=[0, 1],  # the header gives n_features: the first pass trains
+        classes=[0, 1], first_pass="train",  # the header gives n_features
     )  # fmt: skip
     local = clone(estimator).set_params(**common).fit(X, y)
     np.testing.assert_allclose(streamed.predict_proba(X), local.predict_proba(X), rtol=1e-9)
