@@ -389,6 +389,27 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_keeping_finished_epochs(model, fit, out: str, epoch: str) -> None:
+    """Run ``fit()``; on Ctrl-C keep what the finished epochs (passes) learned, if any, in
+    ``out``, and exit as shells expect (128 + SIGINT), without a traceback."""
+    import fastsgd
+
+    try:
+        with warnings.catch_warnings(), _training_errors():
+            # the line printed below says the same, with the file written
+            warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
+            fit()
+    except KeyboardInterrupt:
+        if hasattr(model, "n_iter_"):
+            with _file_errors():
+                model.save(out)
+            kept = f"wrote the model after {epoch} {model.n_iter_} to {out}"
+        else:
+            kept = f"no {epoch} had finished; no model written"
+        print(f"fastsgd train: interrupted; {kept}", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
 def _given(args: argparse.Namespace) -> dict:
     """The hyperparameter options given on the command line (the others are absent from args),
     as the estimators' values."""
@@ -451,7 +472,6 @@ def _build_model(args: argparse.Namespace):
 
 def train(args: argparse.Namespace) -> int:
     """Fit a model on a data file and write it as a model file."""
-    import fastsgd
     from fastsgd.io import load_data
 
     streaming = args.cache is not None or _is_training_cache(args.data)
@@ -484,22 +504,7 @@ def train(args: argparse.Namespace) -> int:
             "holds text"
         )
     start = time.perf_counter()
-    try:
-        with warnings.catch_warnings(), _training_errors():
-            # the line printed below says the same, with the file written
-            warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
-            model.fit(X, y)
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the finished epochs learned, if any, and exit as shells expect
-        # (128 + SIGINT), without a traceback.
-        if hasattr(model, "n_iter_"):
-            with _file_errors():
-                model.save(args.out)
-            kept = f"wrote the model after epoch {model.n_iter_} to {args.out}"
-        else:
-            kept = "no epoch had finished; no model written"
-        print(f"fastsgd train: interrupted; {kept}", file=sys.stderr)
-        raise SystemExit(130) from None
+    _fit_keeping_finished_epochs(model, lambda: model.fit(X, y), args.out, "epoch")
     seconds = time.perf_counter() - start
     with _file_errors():
         model.save(args.out)
@@ -697,19 +702,12 @@ def _train_streaming(args: argparse.Namespace, model) -> int:
         zero_based=_zero_based(args.zero_based or "auto"), n_buckets=args.buckets,
         label_column=args.label_column,
     )  # fmt: skip
+
+    def fit():
+        fastsgd.stream.fit(model, source, **settings)
+
     try:
-        with warnings.catch_warnings(), _training_errors():
-            warnings.simplefilter("ignore", fastsgd.TrainingInterruptedWarning)
-            fastsgd.stream.fit(model, source, **settings)
-    except KeyboardInterrupt:
-        if hasattr(model, "n_iter_"):
-            with _file_errors():
-                model.save(args.out)
-            kept = f"wrote the model after pass {model.n_iter_} to {args.out}"
-        else:
-            kept = "no pass had finished; no model written"
-        print(f"fastsgd train: interrupted; {kept}", file=sys.stderr)
-        raise SystemExit(130) from None
+        _fit_keeping_finished_epochs(model, fit, args.out, "pass")
     except OSError as error:
         raise CommandError(str(error)) from error
     seconds = time.perf_counter() - start

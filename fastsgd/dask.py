@@ -105,12 +105,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from fastsgd.estimators import (
-    LogisticRegressionSweep,
     SGDClassifier,
     TwoLayerNet,
     TwoLayerNetRegressor,
 )
-from fastsgd.estimators._blocks import block_settings, train_rows, warm_params
+from fastsgd.estimators._blocks import (
+    block_settings,
+    check_trainable,
+    train_rows,
+    warm_params,
+)
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.net import _NetBase
@@ -545,24 +549,14 @@ def decision_function(estimator: SGDClassifier, X: Any) -> da.Array:
 
 
 def _check_supported(estimator):
-    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(estimator, Trainable):
-        raise TypeError(
-            "fastsgd.dask trains SGDClassifier, LogisticRegression, TwoLayerNet and "
-            f"TwoLayerNetRegressor; got {type(estimator).__name__}."
-        )
-    estimator._validate_params()
-    if getattr(estimator, "early_stopping", False):
-        raise ValueError(
-            "early_stopping is not supported on dask data: its validation split would span the "
-            "blocks. Hold out a validation set yourself and stop on tol or max_iter."
-        )
-    if estimator.parallel is not None:
-        raise ValueError(
-            f"parallel={estimator.parallel!r} is not supported on dask data, where the blocks "
-            "are the shards: use parallel=None with mode='average' (the blocks' parameter "
-            "mixing) or mode='sequential'. n_jobs is ignored there (the workers' threads run "
-            "the blocks)."
-        )
+    check_trainable(
+        estimator, (SGDClassifier, TwoLayerNet, TwoLayerNetRegressor), "fastsgd.dask",
+        "on dask data: its validation split would span the blocks. Hold out a validation set "
+        "yourself and stop on tol or max_iter.",
+        "on dask data, where the blocks are the shards: use parallel=None with mode='average' "
+        "(the blocks' parameter mixing) or mode='sequential'. n_jobs is ignored there (the "
+        "workers' threads run the blocks).",
+    )  # fmt: skip
 
 
 def _is_regressor(estimator):

@@ -86,13 +86,12 @@ from fastsgd.cache import (
     open_cache,
 )
 from fastsgd.estimators import (
-    LogisticRegressionSweep,
     SGDClassifier,
     SGDRegressor,
     TwoLayerNet,
     TwoLayerNetRegressor,
 )
-from fastsgd.estimators._blocks import block_settings, warm_params
+from fastsgd.estimators._blocks import block_settings, check_trainable, warm_params
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.net import _NetBase
@@ -333,22 +332,13 @@ def score(estimator: Trainable, source: Any, *, part: Literal["holdout", "train"
 
 
 def _check_supported(estimator):
-    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(estimator, Trainable):
-        raise TypeError(
-            "fastsgd.stream trains SGDClassifier, LogisticRegression, SGDRegressor, TwoLayerNet "
-            f"and TwoLayerNetRegressor; got {type(estimator).__name__}."
-        )
-    estimator._validate_params()
-    if getattr(estimator, "early_stopping", False):
-        raise ValueError(
-            "early_stopping is not supported when training from a file: the cache's held-out "
-            "rows (holdout=10 by default) serve the stopping rule instead."
-        )
-    if estimator.parallel is not None:
-        raise ValueError(
-            f"parallel={estimator.parallel!r} is not supported when training from a file; "
-            "use parallel=None (n_jobs is ignored there)."
-        )
+    check_trainable(
+        estimator, (SGDClassifier, SGDRegressor, TwoLayerNet, TwoLayerNetRegressor),
+        "fastsgd.stream",
+        "when training from a file: the cache's held-out rows (holdout=10 by default) serve the "
+        "stopping rule instead.",
+        "when training from a file; use parallel=None (n_jobs is ignored there).",
+    )  # fmt: skip
 
 
 def _is_csv_path(source):

@@ -13,6 +13,26 @@ import copy
 import numpy as np
 
 from fastsgd.estimators.net import _NetBase
+from fastsgd.estimators.sweep import LogisticRegressionSweep
+
+
+def check_trainable(estimator, supported, where, early_stopping_reason, parallel_advice):
+    """What training outside ``fit`` refuses: another kind of estimator (a TypeError naming
+    the ``supported`` classes), invalid parameters, and ``early_stopping`` and ``parallel``,
+    which the caller's own data layout replaces (ValueErrors giving its reasons)."""
+    if isinstance(estimator, LogisticRegressionSweep) or not isinstance(estimator, supported):
+        names = [kind.__name__ for kind in supported]
+        if "SGDClassifier" in names:  # and its subclass
+            names.insert(names.index("SGDClassifier") + 1, "LogisticRegression")
+        raise TypeError(
+            f"{where} trains {', '.join(names[:-1])} and {names[-1]}; got "
+            f"{type(estimator).__name__}."
+        )
+    estimator._validate_params()
+    if getattr(estimator, "early_stopping", False):
+        raise ValueError(f"early_stopping is not supported {early_stopping_reason}")
+    if estimator.parallel is not None:
+        raise ValueError(f"parallel={estimator.parallel!r} is not supported {parallel_advice}")
 
 
 def train_rows(settings, X, codes, weights, order, before, offset=0):
