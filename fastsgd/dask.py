@@ -100,8 +100,7 @@ import numpy as np
 import scipy.sparse as sp
 from dask.base import get_scheduler, is_dask_collection
 from dask.sizeof import sizeof
-from sklearn.utils import assert_all_finite, check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from fastsgd.estimators import (
@@ -112,8 +111,9 @@ from fastsgd.estimators import (
 from fastsgd.estimators._blocks import (
     block_settings,
     check_trainable,
+    checked_classes,
+    starting_point,
     train_rows,
-    warm_params,
 )
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
@@ -131,7 +131,6 @@ else:
     CLUSTER_ERRORS = (KilledWorker, CommClosedError, CancelledError)
 
 MODES = ("average", "sequential")
-SEED_RANGE = 2**31 - 1
 
 # What fit trains (SGDClassifier includes LogisticRegression, its subclass).
 Trainable = SGDClassifier | TwoLayerNet | TwoLayerNetRegressor
@@ -851,17 +850,9 @@ class _Training:
         estimator = self.estimator
         n_samples = int(sizes.sum())
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        n_classes = 1 if classes is None else classes.size  # a regressor: one, as a local fit
         settings = block_settings(estimator, classes, counts, n_features, dtype)
         settings_literal = self.literal(settings, "trained-settings")
-        rng = check_random_state(estimator.random_state)
-        if estimator.warm_start and estimator._has_fitted_state():
-            params, t, loss_curve = warm_params(estimator, classes, n_features, dtype)
-        else:
-            params = estimator._init_params(n_features, n_classes, dtype, rng, {})
-            t, loss_curve = estimator._t_start, []
-        seed = int(rng.randint(SEED_RANGE))
-        rates = estimator._initial_rates(n_classes)
+        params, t, loss_curve, seed, rates = starting_point(estimator, classes, n_features, dtype)
         weights = [params]
         velocities = [None]  # a net's momentum velocities: zero at the start, as a local fit
 
@@ -1010,22 +1001,7 @@ def _targets(infos):
 def _classes(infos, classes):
     """The sorted classes, and each one's count over all blocks."""
     labels = np.unique(np.concatenate([info.labels for info in infos]))
-    if classes is None:
-        check_classification_targets(labels)
-        classes = labels
-    else:
-        classes = np.unique(np.asarray(classes))
-        unknown = labels[~np.isin(labels, classes)]
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels {unknown.tolist()!r} that are not in classes "
-                f"{classes.tolist()!r}."
-            )
-    if classes.size < 2:
-        raise ValueError(
-            "The training data contains only one class "
-            f"({classes.tolist()!r}); a classifier needs samples of at least 2 classes."
-        )
+    classes = checked_classes(labels, classes, "y contains")
     counts = np.zeros(classes.size, dtype=np.int64)
     for info in infos:
         counts[np.searchsorted(classes, info.labels)] += info.counts

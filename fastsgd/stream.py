@@ -73,7 +73,6 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
 
 from fastsgd.cache import (
     DEFAULT_HOLDOUT,
@@ -91,7 +90,12 @@ from fastsgd.estimators import (
     TwoLayerNet,
     TwoLayerNetRegressor,
 )
-from fastsgd.estimators._blocks import block_settings, check_trainable, warm_params
+from fastsgd.estimators._blocks import (
+    block_settings,
+    check_trainable,
+    checked_classes,
+    starting_point,
+)
 from fastsgd.estimators._driver import run_epochs
 from fastsgd.estimators._labels import encode_labels
 from fastsgd.estimators.net import _NetBase
@@ -100,7 +104,6 @@ from fastsgd.svmlight import DEFAULT_BLOCK_BYTES
 __all__ = ["CacheRebuiltWarning", "fit", "score"]
 
 FIRST_PASSES = ("cache", "train")
-SEED_RANGE = 2**31 - 1
 Trainable = SGDClassifier | SGDRegressor | TwoLayerNet | TwoLayerNetRegressor
 REGRESSORS = (SGDRegressor, TwoLayerNetRegressor)
 
@@ -487,18 +490,7 @@ class _Training:
         counts = cache.class_counts(holdout=False)
         if self.holdout == 0:  # the held-out buckets are trained on too
             counts = counts + cache.class_counts(holdout=True)
-        classes = found if self.classes is None else self.classes
-        unknown = found[~np.isin(found, classes)]
-        if unknown.size:
-            raise ValueError(
-                f"The file has labels {unknown.tolist()!r} that are not in classes "
-                f"{classes.tolist()!r}."
-            )
-        if classes.size < 2:
-            raise ValueError(
-                f"The training data contains only one class ({classes.tolist()!r}); a "
-                "classifier needs samples of at least 2 classes."
-            )
+        classes = checked_classes(found, self.classes, "The file has")
         full = np.zeros(classes.size, dtype=np.int64)
         full[np.searchsorted(classes, found)] = counts
         return n_features, classes, full
@@ -508,14 +500,7 @@ class _Training:
         dense = isinstance(estimator, _NetBase)
         n_classes = 1 if classes is None else classes.size  # a regressor: one output
         settings = block_settings(estimator, classes, counts, n_features, dtype)
-        rng = check_random_state(estimator.random_state)
-        if estimator.warm_start and estimator._has_fitted_state():
-            params, t, loss_curve = warm_params(estimator, classes, n_features, dtype)
-        else:
-            params = estimator._init_params(n_features, n_classes, dtype, rng, {})
-            t, loss_curve = estimator._t_start, []
-        seed = int(rng.randint(SEED_RANGE))
-        rates = estimator._initial_rates(n_classes)
+        params, t, loss_curve, seed, rates = starting_point(estimator, classes, n_features, dtype)
         known_rows = None
         if cache is not None:
             known_rows = cache.manifest["n_train_rows"]

@@ -11,9 +11,13 @@ file instead keeps one session for the whole fit, as a local fit does.
 import copy
 
 import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 
 from fastsgd.estimators.net import _NetBase
 from fastsgd.estimators.sweep import LogisticRegressionSweep
+
+SEED_RANGE = 2**31 - 1
 
 
 def check_trainable(estimator, supported, where, early_stopping_reason, parallel_advice):
@@ -93,6 +97,43 @@ def block_settings(estimator, classes=None, counts=None, n_features=None, dtype=
     # The estimator keeps its class weights for the kernels; y=classes: they need no labels.
     settings._training_weights(np.empty((0, n_features), dtype), classes, classes, None, False)
     return settings
+
+
+def checked_classes(labels, classes, where):
+    """The classes to train: ``classes`` (sorted, unique) when given, else the sorted
+    ``labels`` found in the data; refuses labels outside the given classes, and fewer than two
+    classes. ``where`` opens the message (``"y contains"``, ``"The file has"``)."""
+    if classes is None:
+        check_classification_targets(labels)
+        classes = labels
+    else:
+        classes = np.unique(np.asarray(classes))
+        unknown = labels[~np.isin(labels, classes)]
+        if unknown.size:
+            raise ValueError(
+                f"{where} labels {unknown.tolist()!r} that are not in classes {classes.tolist()!r}."
+            )
+    if classes.size < 2:
+        raise ValueError(
+            "The training data contains only one class "
+            f"({classes.tolist()!r}); a classifier needs samples of at least 2 classes."
+        )
+    return classes
+
+
+def starting_point(estimator, classes, n_features, dtype):
+    """(params, t, loss_curve, seed, rates) a fit starts from: the initial weights drawn from
+    ``random_state`` as in a local fit (or the fitted ones, under ``warm_start``), then one
+    ``seed`` for the epochs' orders drawn from the same generator, and the initial rates."""
+    n_classes = 1 if classes is None else classes.size  # a regressor: one output
+    rng = check_random_state(estimator.random_state)
+    if estimator.warm_start and estimator._has_fitted_state():
+        params, t, loss_curve = warm_params(estimator, classes, n_features, dtype)
+    else:
+        params = estimator._init_params(n_features, n_classes, dtype, rng, {})
+        t, loss_curve = estimator._t_start, []
+    seed = int(rng.randint(SEED_RANGE))
+    return params, t, loss_curve, seed, estimator._initial_rates(n_classes)
 
 
 def warm_params(estimator, classes, n_features, dtype):
