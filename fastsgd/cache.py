@@ -42,6 +42,8 @@ same source and refuses a folder that is not a cache or was built from another f
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import json
 import os
@@ -492,9 +494,25 @@ def cache_status(cache: TrainingCache, source=None, **settings) -> str | None:
         key = {"n_buckets": "n_train_buckets"}.get(name, name)
         if manifest.get(key) is None and name in ("zero_based", "label_column"):
             continue  # the setting of the other kind of source (svmlight / CSV)
+        if name == "label_column" and _same_column(value, manifest):
+            continue
         if value != manifest[key]:
             return f"it was built with {name}={manifest[key]!r}, not {value!r}"
     return None
+
+
+def _same_column(label_column, manifest):
+    """Whether a CSV cache's label column is ``label_column``, by name or by index."""
+    if label_column == manifest["label_column"]:
+        return True
+    if isinstance(label_column, str) and label_column.lstrip("-").isdigit():
+        label_column = int(label_column)
+    n_columns = len(manifest["feature_names"]) + 1
+    return (
+        isinstance(label_column, int)
+        and -n_columns <= label_column < n_columns
+        and label_column % n_columns == manifest.get("label_index")
+    )
 
 
 def _ordinal(n: int) -> str:
@@ -670,6 +688,21 @@ class _BucketWriter:
             file.close()
 
 
+def _text_bytes(path):
+    """The source's size once decompressed: its size, or for a .gz / .bz2 file an estimate from
+    how much its first 4 MiB expand (the default bucket count is per 64 MiB of text)."""
+    size = os.path.getsize(path)
+    suffix = Path(path).suffix
+    if suffix not in (".gz", ".bz2"):
+        return size
+    with open(path, "rb") as raw:
+        stream = gzip.GzipFile(fileobj=raw) if suffix == ".gz" else bz2.BZ2File(raw)
+        with stream:
+            text = len(stream.read(4 * 2**20))
+            consumed = raw.tell()
+    return size if consumed == 0 else int(size * text / consumed)
+
+
 def _bucket_draws(rows, seed):
     """splitmix64 of (seed, row number): a fixed random draw per row, whatever the blocks."""
     golden = np.uint64(0x9E3779B97F4A7C15)
@@ -709,11 +742,14 @@ class CacheBuilder:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        self.holdout = int(holdout or 0)
-        if self.holdout < 0 or self.holdout == 1:
+        holdout = holdout or 0
+        if int(holdout) != holdout or holdout < 0 or holdout == 1:
             raise ValueError(
                 f"holdout must be 0 (none) or a period of 2 or more rows, got {holdout!r}"
             )
+        self.holdout = int(holdout)
+        if int(block_bytes) != block_bytes or block_bytes < 1:
+            raise ValueError(f"block_bytes must be a positive integer, got {block_bytes!r}")
         if n_buckets is not None and (int(n_buckets) != n_buckets or n_buckets < 1):
             raise ValueError(f"n_buckets must be a positive integer, got {n_buckets!r}")
         if n_features is not None and (
@@ -725,7 +761,8 @@ class CacheBuilder:
         self.source = Path(source)
         if not self.source.is_file():
             raise FileNotFoundError(f"{self.source}: no such file")
-        self.directory = Path(directory)
+        # a link to a cache: build beside its target, which is what gets replaced
+        self.directory = Path(directory).resolve()
         if self.directory.exists():
             if not self.directory.is_dir():
                 raise CacheError(f"{self.directory} exists and is not a folder")
@@ -743,6 +780,7 @@ class CacheBuilder:
         self.zero_based_given = zero_based != "auto"
         if self.kind == "csv":
             self.feature_names, self.label_index = _csv_header(self.source, label_column)
+            self.label_column = _csv_header_names(self.source)[self.label_index]  # its name
             if n_features is not None and n_features != len(self.feature_names):
                 raise ValueError(
                     f"n_features={n_features}, but {self.source} has {len(self.feature_names)} "
@@ -755,13 +793,16 @@ class CacheBuilder:
             )
         else:
             self.one_based = not zero_based
+        self.n_buckets_given = n_buckets is not None
+        self.n_features_given = n_features is not None
         if n_buckets is None:
-            n_buckets = max(MIN_BUCKETS, -(-self.signature["size"] // BUCKET_SOURCE_BYTES))
+            n_buckets = max(MIN_BUCKETS, -(-_text_bytes(self.source) // BUCKET_SOURCE_BYTES))
         self.n_train_buckets = int(n_buckets)
         self.n_holdout_buckets = -(-self.n_train_buckets // self.holdout) if self.holdout else 0
         self.seed = int(seed)
         self.n_features = None if n_features is None else int(n_features)
         self.max_column = -1
+        self.too_many_labels = False
         self.cache = None
         self.n_rows = 0  # read so far
 
@@ -824,9 +865,7 @@ class CacheBuilder:
         """The file's blocks as (dense rows, labels), by pyarrow's streaming CSV reader with
         every column's type given (the features as the cache's dtype, the label float64)."""
         pa, csv = _pyarrow()
-        names = list(self.feature_names)
-        names.insert(self.label_index, None)
-        label = _csv_header_names(self.source)[self.label_index]
+        label = self.label_column
         types = {name: pa.from_numpy_dtype(self.dtype) for name in self.feature_names}
         types[label] = pa.float64()
         try:  # the first block is read (and converted) here already
@@ -899,11 +938,19 @@ class CacheBuilder:
             holdout_bucket = (draws >> np.uint64(32)) % np.uint64(self.n_holdout_buckets)
             buckets[held_out] = self.n_train_buckets + holdout_bucket[held_out].astype(np.int64)
         for part, mask in ((0, None if held_out is None else ~held_out), (1, held_out)):
-            if part == 1 and held_out is None:
+            if self.too_many_labels or (part == 1 and held_out is None):
                 break
             values, found = np.unique(labels if mask is None else labels[mask], return_counts=True)
             for value, count in zip(values.tolist(), found.tolist(), strict=True):
                 counts[part][value] = counts[part].get(value, 0) + count
+            if (
+                len(counts[part]) > MAX_CLASSES
+                or len(set(counts[0]) | set(counts[1])) > MAX_CLASSES
+            ):
+                # targets, not classes: counting them would hold a number per distinct value
+                self.too_many_labels = True
+                counts[0].clear()
+                counts[1].clear()
         order = np.argsort(buckets, kind="stable")
         grouped = X[order]
         grouped_labels = labels[order]
@@ -929,8 +976,7 @@ class CacheBuilder:
         n_features = self.n_features
         if n_features is None:
             n_features = max(self.max_column, 0) + 1
-        labels = sorted(set(counts[0]) | set(counts[1]))
-        classes = labels if len(labels) <= MAX_CLASSES else None
+        classes = None if self.too_many_labels else sorted(set(counts[0]) | set(counts[1]))
         buckets = [
             {
                 "name": writer.name,
@@ -953,12 +999,15 @@ class CacheBuilder:
             "zero_based": None if csv_source else not self.one_based,
             "zero_based_decided": None if csv_source else decided,
             "label_column": self.label_column if csv_source else None,
+            "label_index": self.label_index if csv_source else None,
             "feature_names": self.feature_names,
             "n_features": n_features,
+            "n_features_given": self.n_features_given,
             "dtype": self.dtype.name,
             "seed": self.seed,
             "holdout": self.holdout,
             "n_train_buckets": self.n_train_buckets,
+            "n_buckets_given": self.n_buckets_given,
             "n_holdout_buckets": self.n_holdout_buckets,
             "n_rows": self.n_rows,
             "n_train_rows": self.n_rows - n_holdout_rows,
@@ -1026,6 +1075,9 @@ def _csv_header(path, label_column):
             f"{path}: no label column {label_column!r}; the header names {names!r} (pass the "
             "label column's name or index)"
         )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{path}: the header names columns {repeated!r} more than once")
     features = [name for k, name in enumerate(names) if k != index]
     if not features:
         raise ValueError(f"{path}: the header names no feature column beside the label")

@@ -636,6 +636,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _holdout_period(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 1:  # every row held out
+        raise ValueError(text)
+    return value
+
+
 def _n_jobs(text: str) -> int:
     value = int(text)
     if value == 0:
@@ -679,6 +686,22 @@ def _check_streaming(args: argparse.Namespace) -> None:
         args.max_iter = args.passes
     if args.cache is not None and _is_training_cache(args.data):
         raise _usage_error(f"{args.data} is a training cache already: drop --cache")
+    regressor = args.model in REGRESSION_MODELS
+    if args.classes is not None and regressor:
+        raise _usage_error(f"--classes is for classifiers; --model {args.model} takes numbers")
+    if args.first_pass == "train" and not _is_training_cache(args.data):
+        from fastsgd.cache import is_csv
+
+        missing = [
+            option for option, absent in (
+                ("--n-features", args.n_features is None and not is_csv(args.data)),
+                ("--classes", args.classes is None and not regressor),
+            ) if absent
+        ]  # fmt: skip
+        if missing:
+            raise _usage_error(
+                f"--first-pass train trains while the file is read: give {' and '.join(missing)}"
+            )
 
 
 def _zero_based(text: str) -> bool | str:
@@ -715,7 +738,7 @@ def _train_streaming(args: argparse.Namespace, model) -> int:
         model.save(args.out)
     cache = open_cache(args.cache if args.cache is not None else source)
     held_out = ""
-    if cache.holdout_buckets and args.holdout != 0:
+    if cache.manifest["n_holdout_rows"] and args.holdout != 0:
         measure = "R^2" if args.model in REGRESSION_MODELS else "accuracy"
         score = fastsgd.stream.score(model, cache)
         held_out = f", holdout {measure} {score:.4f} on {cache.manifest['n_holdout_rows']:,} rows"
@@ -935,7 +958,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--passes", type=positive, default=None,
                         help="passes over the file (the same as --max-iter; default: "
                         "20)")  # fmt: skip
-    stream.add_argument("--holdout", type=_typed(_non_negative_int, "a non-negative integer"),
+    stream.add_argument("--holdout", type=_typed(_holdout_period, "0 or an integer above 1"),
                         default=None, help="hold out every N-th row, scored after training and "
                         "watched by the stopping rule; 0: none (default: the cache's, 10 for a "
                         "new one)")  # fmt: skip
@@ -992,7 +1015,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a CSV file's label column, a name or an index (default: "
                        "label)")  # fmt: skip
     build.add_argument("directory", help="the cache folder to write")
-    build.add_argument("--holdout", type=_typed(_non_negative_int, "a non-negative integer"),
+    build.add_argument("--holdout", type=_typed(_holdout_period, "0 or an integer above 1"),
                        default=10,
                        help="hold out every N-th row; 0: none (default: 10)")  # fmt: skip
     build.add_argument("--buckets", type=positive, default=None,

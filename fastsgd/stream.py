@@ -64,6 +64,7 @@ cache's own ``seed`` (default 0), so one cache serves every random_state.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import tempfile
@@ -183,7 +184,8 @@ def fit(
     n_features : int, optional
         The number of features; by default the cache's (the file's largest index plus one).
     dtype : {numpy.float32, numpy.float64}, optional
-        The cache's values, and so the weights. Default: the cache's, or float32 for a new one.
+        The cache's values, and so the weights. Default: the cache's (a rebuilt cache keeps
+        its old settings where these are not given), or float32 for a new one.
     zero_based : bool or 'auto', default='auto'
         Whether the file's indices start at 0; 'auto' decides from its first block.
     n_buckets : int, optional
@@ -368,10 +370,12 @@ def _resolve_source(source, cache, build, block_bytes):
     if not Path(source).is_file():
         raise FileNotFoundError(f"{source}: no such file or training cache")
     temporary = None
+    kept = {}
     if cache is None:
         temporary = tempfile.mkdtemp(prefix="fastsgd-cache-")
         cache = os.path.join(temporary, "cache")
     elif _is_cache_folder(cache):
+        kept = _kept_settings(cache)
         try:
             opened = open_cache(cache)
         except CacheError as error:  # ours, but damaged or of another format version
@@ -388,10 +392,33 @@ def _resolve_source(source, cache, build, block_bytes):
         warnings.warn(
             f"rebuilding the training cache {cache}: {reason}", CacheRebuiltWarning, stacklevel=3
         )
-    settings = {name: value for name, value in build.items() if value is not None}
-    settings.setdefault("holdout", DEFAULT_HOLDOUT)
-    settings.setdefault("dtype", np.float32)
+    given = {name: value for name, value in build.items() if value is not None}
+    if given.get("zero_based") == "auto":
+        del given["zero_based"]
+    if given.get("holdout") == 0 and "holdout" in kept:
+        del given["holdout"]  # holdout=0 trains on the held-out rows too: any period serves
+    settings = {"holdout": DEFAULT_HOLDOUT, "dtype": np.float32, **kept, **given}
     return None, CacheBuilder(source, cache, block_bytes=block_bytes, **settings), temporary
+
+
+def _kept_settings(folder):
+    """The settings an earlier cache in ``folder`` was built with, which its rebuild keeps where
+    the fit does not set them: its dtype, holdout and seed, and its bucket count, feature count,
+    zero_based and CSV label column where they were given; {} when its manifest is unreadable."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST).read_text())
+        kept = {name: manifest[name] for name in ("dtype", "holdout", "seed")}
+        if manifest.get("n_buckets_given"):
+            kept["n_buckets"] = manifest["n_train_buckets"]
+        if manifest.get("n_features_given"):
+            kept["n_features"] = manifest["n_features"]
+        if manifest.get("zero_based_decided") == "given":
+            kept["zero_based"] = manifest["zero_based"]
+        if manifest.get("label_column") is not None:
+            kept["label_column"] = manifest["label_column"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return kept
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -479,6 +506,8 @@ class _Training:
                 f"n_features={self.n_features}, but the training cache {cache.path} has "
                 f"{n_features} features."
             )
+        if cache.n_rows == 0:
+            raise ValueError(f"{cache.manifest['source']['path']} holds no rows.")
         if self.regressor:
             return n_features, None, None
         found = cache.classes
@@ -546,6 +575,8 @@ class _Training:
             sums.update(loss=np.zeros(rates.size), objective=np.zeros(rates.size), rows=0)
             if state["cache"] is None:  # the first pass: train on each block as it is parsed
                 for k, (X, labels, train) in enumerate(builder.chunks()):
+                    if classes is not None:  # the first pass meets the labels as it reads them
+                        checked_classes(np.unique(labels), classes, "The file has")
                     if train.size:
                         if estimator.shuffle:
                             train = np.random.default_rng([seed, epoch, k]).permutation(train)
@@ -566,7 +597,8 @@ class _Training:
                         np.random.default_rng([seed, epoch, k]).shuffle(order)
                     train_on(X, labels, order, bar, epoch)
             if sums["rows"] == 0:
-                raise ValueError("The training data has no rows to train on (all held out).")
+                source = state["cache"].manifest["source"]["path"]
+                raise ValueError(f"{source} has no rows to train on.")
             state["rows"] = sums["rows"]
             return sums["loss"] / sums["rows"], sums["objective"] / sums["rows"]
 
@@ -608,9 +640,8 @@ class _Training:
         except (TypeError, ValueError):
             as_labels = None
         if as_labels is None or not np.array_equal(as_labels, classes):
-            raise ValueError(
-                f"classes {classes.tolist()!r} are not numbers an svmlight file holds."
-            )
+            raise ValueError(f"classes {classes.tolist()!r} are not numbers a data file holds.")
+
         return lambda labels: encode_labels(labels, as_labels)[1]
 
     @staticmethod

@@ -447,3 +447,54 @@ def test_malformed_csv_files_name_their_line(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         build_cache(path, tmp_path / "cache")
     assert sorted(os.listdir(tmp_path)) == ["bad.csv"]
+
+
+def test_regression_targets_are_not_counted_as_classes(tmp_path):
+    path = tmp_path / "targets.svm"
+    rng = np.random.default_rng(0)
+    dump_svmlight_file(rng.standard_normal((3000, 3)), rng.standard_normal(3000), str(path))
+    builder = CacheBuilder(path, tmp_path / "cache", block_bytes=4096)
+    for _ in builder.chunks():
+        pass
+    assert builder.too_many_labels
+    assert builder.cache.classes is None and builder.cache.class_counts() is None
+
+
+def test_a_compressed_source_gets_buckets_for_its_text(tmp_path):
+    import gzip
+
+    from fastsgd.cache import _text_bytes
+
+    path = tmp_path / "data.svm"
+    write_numbered(path, 20000)
+    packed = tmp_path / "data.svm.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert _text_bytes(packed) == pytest.approx(path.stat().st_size, rel=0.05)
+    assert _text_bytes(path) == path.stat().st_size
+
+
+def test_a_link_to_a_cache_and_more_refusals(tmp_path):
+    path = tmp_path / "data.svm"
+    write_numbered(path, 50)
+    build_cache(path, tmp_path / "real", n_buckets=2)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    rebuilt = build_cache(path, tmp_path / "link", n_buckets=3)
+    assert rebuilt.path == (tmp_path / "real").resolve() and len(rebuilt.train_buckets) == 3
+    assert (tmp_path / "link").is_symlink()
+    with pytest.raises(ValueError, match="holdout must be 0"):
+        build_cache(path, tmp_path / "c", holdout=2.5)
+    with pytest.raises(ValueError, match="block_bytes must be a positive integer"):
+        build_cache(path, tmp_path / "c", block_bytes=-5)
+    csv_path = tmp_path / "twice.csv"
+    csv_path.write_text("a,a,label\n1,2,0\n")
+    with pytest.raises(ValueError, match=r"names columns \['a'\] more than once"):
+        build_cache(csv_path, tmp_path / "c")
+
+
+def test_a_csv_label_column_matches_by_name_or_index(tmp_path):
+    write_csv(tmp_path / "data.csv", label_first=True)
+    cache = build_cache(tmp_path / "data.csv", tmp_path / "cache", label_column="y")
+    source = tmp_path / "data.csv"
+    for same in ("y", 0, "0", -5):
+        assert cache_status(cache, source, label_column=same) is None
+    assert "label_column='y', not 1" in cache_status(cache, source, label_column=1)

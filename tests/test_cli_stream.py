@@ -177,3 +177,27 @@ def test_a_csv_file_streams_from_the_command_line(tmp_path, capsys):
     assert fastsgd.load(out).score(X, y) > 0.9
     status, printed, _ = run(["cache", "info", cache], capsys)
     assert status == 0 and "3 (float32, dense rows from CSV; label column 'y')" in printed
+
+
+def test_streaming_checks_and_a_cache_without_held_out_rows(tmp_path, capsys):
+    five = tmp_path / "five.svm"
+    five.write_text("1 1:1\n-1 1:2\n1 1:3\n-1 1:4\n1 1:5\n")  # no 10th row: nothing held out
+    out = tmp_path / "m.npz"
+    status, printed, err = run(
+        ["train", five, "--cache", tmp_path / "c", "--passes", "1", "--quiet", "--out", out],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "holdout" not in printed and out.exists()
+    for extra, message in [
+        (["--holdout", "1"], "argument --holdout: expected 0 or an integer above 1"),
+        (["--first-pass", "train"], "give --n-features and --classes"),
+        (["--first-pass", "train", "--n-features", "1"], "give --classes"),
+        (["--model", "sgd-regressor", "--classes", "0", "1"], "--classes is for classifiers"),
+    ]:
+        status, _, err = run(
+            ["train", five, "--cache", tmp_path / "c2", "--out", out, *extra], capsys
+        )
+        assert status == 2 and message in err, err
+    status, _, err = run(["cache", "build", five, tmp_path / "c3", "--holdout", "1"], capsys)
+    assert status == 2 and "expected 0 or an integer above 1" in err

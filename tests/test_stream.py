@@ -453,3 +453,58 @@ def test_a_csv_file_streams_as_its_local_fit(tmp_path, estimator):
     local = clone(estimator).set_params(**common).fit(X, y)
     np.testing.assert_allclose(streamed.predict_proba(X), local.predict_proba(X), rtol=1e-9)
     assert streamed.n_features_in_ == 3
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LogisticRegression(eta0=0.05),
+        SGDRegressor(eta0=0.001),
+        TwoLayerNet(n_hidden=4, momentum=0.9),
+    ],
+    ids=["logistic", "sgd-regressor", "net"],
+)
+def test_warm_start_continues_as_a_local_warm_start(tmp_path, estimator):
+    regressor = isinstance(estimator, SGDRegressor)
+    path = write_regression(tmp_path / "r.svm") if regressor else write_data(tmp_path / "c.svm")
+    X, y = load_svmlight(path)
+    X = X.toarray() if isinstance(estimator, TwoLayerNet) else X
+    settings = dict(max_iter=3, tol=None, shuffle=False, random_state=0, warm_start=True)
+    stream_options = dict(holdout=0, n_buckets=1, dtype=np.float64)
+    streamed = clone(estimator).set_params(**settings)
+    fastsgd.stream.fit(streamed, path, **stream_options)
+    fastsgd.stream.fit(streamed.set_params(max_iter=2), path, **stream_options)
+    local = clone(estimator).set_params(**settings).fit(X, y)
+    local.set_params(max_iter=2).fit(X, y)
+    np.testing.assert_allclose(streamed.predict(X), local.predict(X), rtol=1e-9)
+    assert streamed.t_ == local.t_ and streamed.loss_curve_ == pytest.approx(local.loss_curve_)
+
+
+def test_a_rebuild_keeps_the_settings_the_old_cache_was_built_with(tmp_path):
+    path = write_data(tmp_path / "data.svm")
+    cache = build_cache(path, tmp_path / "cache", dtype=np.float64, holdout=0, n_buckets=3, seed=5)
+    with open(path, "a") as file:
+        file.write("1 1:0.5\n")
+    model = LogisticRegression(max_iter=1, tol=None)
+    with pytest.warns(CacheRebuiltWarning, match="changed since the cache was built"):
+        fastsgd.stream.fit(model, path, cache=cache.path)
+    manifest = open_cache(cache.path).manifest
+    assert (manifest["dtype"], manifest["holdout"], manifest["seed"]) == ("float64", 0, 5)
+    assert manifest["n_train_buckets"] == 3 and manifest["n_rows"] == 401
+    assert model.coef_.dtype == np.float64
+    # what the fit asks for wins over what the old cache had
+    with pytest.warns(CacheRebuiltWarning, match="dtype='float64', not 'float32'"):
+        fastsgd.stream.fit(model, path, cache=cache.path, dtype=np.float32)
+    assert open_cache(cache.path).manifest["dtype"] == "float32"
+
+
+def test_an_empty_file_says_so(tmp_path):
+    empty = tmp_path / "empty.svm"
+    empty.write_text("# nothing here\n\n")
+    for estimator in (LogisticRegression(), SGDRegressor()):
+        with pytest.raises(ValueError, match=r"empty\.svm holds no rows"):
+            fastsgd.stream.fit(estimator, empty, holdout=0)
+    with pytest.raises(ValueError, match=r"empty\.svm has no rows to train on"):
+        fastsgd.stream.fit(
+            SGDRegressor(), empty, holdout=0, first_pass="train", n_features=3
+        )  # the first pass finds out as it reads

@@ -166,4 +166,6 @@ def warm_params(estimator, classes, n_features, dtype):
             f"{[p.shape for p in params]}, but X with {n_features} features and the current "
             f"parameters need {[p.shape for p in wanted]}. Fit without warm_start."
         )
-    return params, estimator.t_, list(estimator.loss_curve_)
+    # t_ and the loss curve go on (the nets) or restart (SGDRegressor), as in a local fit
+    t, loss_curve = estimator._continued_count(False)
+    return params, t, loss_curve
